@@ -1,0 +1,50 @@
+"""Settings: where the cases and the index live, and how text is segmented."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from .analysis import SEGMENTERS
+from .errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a Casebook needs to know before it opens anything."""
+
+    cases_dir: Path = Path("cases")
+    index_dir: Path | None = None  # default: .casebook-index beside the cases directory
+    segmenter: str = "rjieba"
+    search_log: bool = True
+
+    def validated(self) -> "Settings":
+        """Return the settings with absolute paths; raise ConfigError when unusable."""
+        if self.segmenter not in SEGMENTERS:
+            raise ConfigError(
+                f"segmenter: expected one of ({', '.join(SEGMENTERS)}) but received: '{self.segmenter}'"
+            )
+        if not self.cases_dir.is_dir():
+            raise ConfigError(f"cases directory not found: {self.cases_dir}")
+        cases_dir = self.cases_dir.resolve()
+        index_dir = self.index_dir or cases_dir.parent / ".casebook-index"
+        return replace(self, cases_dir=cases_dir, index_dir=index_dir.resolve())
+
+
+def settings_from_env(**overrides) -> Settings:
+    """Build settings from CASEBOOK_* environment variables, then explicit overrides."""
+    values: dict = {}
+    if os.environ.get("CASEBOOK_CASES"):
+        values["cases_dir"] = Path(os.environ["CASEBOOK_CASES"])
+    if os.environ.get("CASEBOOK_INDEX"):
+        values["index_dir"] = Path(os.environ["CASEBOOK_INDEX"])
+    if os.environ.get("CASEBOOK_SEGMENTER"):
+        values["segmenter"] = os.environ["CASEBOOK_SEGMENTER"]
+    if os.environ.get("CASEBOOK_SEARCH_LOG", "").lower() in ("0", "false", "off", "no"):
+        values["search_log"] = False
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    for key in ("cases_dir", "index_dir"):
+        if key in values:
+            values[key] = Path(values[key])
+    return Settings(**values)

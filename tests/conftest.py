@@ -1,0 +1,53 @@
+"""Shared fixtures: a real index over the fixture knowledge base, built once per session."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from casebook.config import Settings
+from casebook.service import Casebook
+
+FIXTURES = Path(__file__).parent / "fixtures"
+ROOT = Path(__file__).parent.parent
+
+
+@pytest.fixture(scope="session")
+def kb_dir() -> Path:
+    """The fixture knowledge base (read-only: copy it with `cases_dir` to change it)."""
+    return FIXTURES / "kb"
+
+
+@pytest.fixture(scope="session")
+def casebook(kb_dir, tmp_path_factory) -> Casebook:
+    """A Casebook over the fixture knowledge base, with its index built once."""
+    book = Casebook(Settings(cases_dir=kb_dir, index_dir=tmp_path_factory.mktemp("kb-index")))
+    report = book.update_index()
+    assert report.documents > 0 and not report.skipped
+    yield book
+    book.close()
+
+
+@pytest.fixture(scope="session")
+def shipped(tmp_path_factory) -> Casebook:
+    """A Casebook over the shipped cases in cases/, indexed once."""
+    book = Casebook(Settings(cases_dir=ROOT / "cases", index_dir=tmp_path_factory.mktemp("shipped-index")))
+    book.update_index()
+    yield book
+    book.close()
+
+
+@pytest.fixture
+def cases_dir(kb_dir, tmp_path) -> Path:
+    """A private, writable copy of the fixture knowledge base."""
+    target = tmp_path / "cases"
+    shutil.copytree(kb_dir, target)
+    return target
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
