@@ -1,0 +1,213 @@
+"""Chinese-aware text analysis: normalise, segment, and the Whoosh tokenizer built on them.
+
+Normalisation keeps the text's length, so character offsets computed on normalised text
+highlight the original (traditional, full-width) text. Tokens carry ordinal positions, with
+search-mode sub-words sharing their parent word's position, so phrase queries work.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from whoosh.analysis import Token, Tokenizer
+
+SEGMENTERS = ("rjieba", "jieba")
+
+# Identifiers that segmentation would cut apart: case ids, waybill-like numbers, articles.
+_IDENTIFIER = re.compile(
+    r"[a-z]{1,5}-\d{2,4}(?:-\d{1,4})?"  # case ids such as td-2023-004, sc-001
+    r"|第[一二三四五六七八九十百零〇两\d]+条"  # article references such as 第二十八条
+    r"|[a-z]*\d[a-z\d]*(?:\.\d+)?"  # numbers and codes: 12305, sf1234567890, 3.5
+)
+_WORD_CHAR = re.compile(r"[\w\u3400-\u9fff\uf900-\ufaff]")
+
+# Function words and particles that carry no search meaning. One-character content words
+# (柜, 箱, 丢, 坏, 赔) are deliberately absent: Chinese needs them.
+STOPWORDS = frozenset(
+    """
+    的 了 和 与 及 或 是 在 到 得 地 也 就 都 而 吧 呢 吗 啊 呀 着 过 把 被 让 给 对 从 向 于 以 之 其 该 此
+    这 那 这个 那个 一个 个 我 你 他 她 它 我们 你们 他们 自己 没 没有 不 很 又 还 再 才 已 已经 但 但是
+    如果 因为 所以 并 并且 等 等等 后 时 中 上 下 里 请问 怎么 怎么办 什么 为什么 能否 是否 可以 一下 有 要
+    a an and are as at be by for from in is it of on or that the this to was were will with
+    """.split()
+)
+QUERY_OPERATORS = frozenset({"AND", "OR", "NOT", "&&", "||"})
+
+
+@functools.lru_cache(maxsize=1)
+def _converter():
+    """Return the OpenCC traditional-to-simplified converter (created once per process)."""
+    import opencc
+
+    return opencc.OpenCC("t2s.json")
+
+
+def _fold_char(char: str) -> str:
+    """Return NFKC + lower-case of one character, or the character if that changes length."""
+    folded = unicodedata.normalize("NFKC", char).lower()
+    return folded if len(folded) == 1 else char.lower() if len(char.lower()) == 1 else char
+
+
+def normalise(text: str) -> str:
+    """Fold full-width forms and case and convert traditional to simplified, keeping length."""
+    if text.isascii():
+        return text.lower()
+    folded = "".join(_fold_char(c) for c in text)
+    simplified = _converter().convert(folded)
+    if len(simplified) == len(folded):
+        return simplified
+    # A phrase conversion changed the length: convert character by character instead.
+    return "".join(c2 if len(c2 := _converter().convert(c)) == 1 else c for c in folded)
+
+
+@dataclass(frozen=True)
+class Word:
+    """A segmented word: its text, character span, ordinal position, and whether it is a sub-word."""
+
+    text: str
+    start: int
+    end: int
+    pos: int
+    sub: bool = False
+
+
+class Segmenter:
+    """jieba's algorithm and dictionary plus the user words, via rjieba or jieba."""
+
+    def __init__(self, backend: str, userwords: tuple[tuple[str, int | None], ...]):
+        if backend not in SEGMENTERS:
+            raise ValueError(f"segmenter: expected one of {SEGMENTERS} but received: '{backend}'")
+        self.backend = backend
+        self.userwords = userwords
+        if backend == "rjieba":
+            import rjieba
+
+            self._engine = rjieba.Jieba()
+            for word, freq in userwords:
+                self._engine.add_word(normalise(word), freq, None)
+        else:
+            import logging
+
+            import jieba
+
+            jieba.setLogLevel(logging.WARNING)
+            self._engine = jieba.Tokenizer()
+            for word, freq in userwords:
+                self._engine.add_word(normalise(word), freq)
+
+    def spans(self, text: str, search: bool) -> list[tuple[str, int, int]]:
+        """Return (word, start, end) for normalised text; search mode adds sub-words."""
+        mode = "search" if search else "default"
+        if self.backend == "rjieba":
+            return self._engine.tokenize(text, mode, True)
+        return list(self._engine.tokenize(text, mode=mode, HMM=True))
+
+    def words(self, text: str, search: bool = True) -> list[Word]:
+        """Segment normalised text into words with ordinal positions, dropping stopwords."""
+        out: list[Word] = []
+        pos = 0
+        cursor = 0
+        for match in _IDENTIFIER.finditer(text):
+            pos = self._segment(text, cursor, match.start(), search, out, pos)
+            out.append(Word(match.group(), match.start(), match.end(), pos))
+            pos += 1
+            cursor = match.end()
+        self._segment(text, cursor, len(text), search, out, pos)
+        return out
+
+    def _segment(self, text: str, start: int, end: int, search: bool, out: list[Word], pos: int) -> int:
+        """Append the words of text[start:end] to `out`; return the next free position."""
+        if start >= end:
+            return pos
+        pending: list[tuple[str, int, int]] = []
+        for word, s, e in self.spans(text[start:end], search):
+            if not _WORD_CHAR.match(word) or word in STOPWORDS:
+                continue
+            pending.append((word, start + s, start + e))
+        # Search mode emits sub-words just before the word that contains them. Walking
+        # backwards, a word inside the last parent seen is a sub-word and shares its position.
+        roles: list[bool] = []  # True for a sub-word, in reverse order
+        parent_span = (-1, -1)
+        for word, s, e in reversed(pending):
+            inside = parent_span[0] <= s and e <= parent_span[1] and (e - s) < (parent_span[1] - parent_span[0])
+            roles.append(inside)
+            if not inside:
+                parent_span = (s, e)
+        roles.reverse()
+        # Positions follow the parents' order; a sub-word takes the position of the next parent.
+        parent_pos = []
+        next_pos = pos
+        for sub in roles:
+            if not sub:
+                parent_pos.append(next_pos)
+                next_pos += 1
+        cursor = len(parent_pos)
+        assigned = [0] * len(pending)
+        for index in range(len(pending) - 1, -1, -1):
+            if not roles[index]:
+                cursor -= 1
+            assigned[index] = parent_pos[cursor] if cursor < len(parent_pos) else next_pos
+        for (word, s, e), sub, position in zip(pending, roles, assigned):
+            out.append(Word(word, s, e, position, sub))
+        return next_pos
+
+
+@functools.lru_cache(maxsize=4)
+def get_segmenter(backend: str, userwords: tuple[tuple[str, int | None], ...]) -> Segmenter:
+    """Return a segmenter for this backend and word list, created once per process."""
+    return Segmenter(backend, userwords)
+
+
+class CaseTokenizer(Tokenizer):
+    """Whoosh tokenizer: normalise, then segment (search mode when indexing, precise for queries).
+
+    Pickled into the index schema: it keeps only the backend name and the user words, and
+    finds its segmenter lazily, so unpickling never loads a dictionary.
+    """
+
+    def __init__(self, backend: str = "rjieba", userwords: tuple = ()):
+        self.backend = backend
+        self.userwords = tuple(tuple(w) for w in userwords)
+
+    def __eq__(self, other):
+        return (
+            isinstance(other, CaseTokenizer)
+            and self.backend == other.backend
+            and self.userwords == other.userwords
+        )
+
+    def __hash__(self):
+        return hash((self.backend, self.userwords))
+
+    @property
+    def segmenter(self) -> Segmenter:
+        return get_segmenter(self.backend, self.userwords)
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
+                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if not tokenize:
+            token.original = token.text = value
+            token.boost = 1.0
+            if positions:
+                token.pos = start_pos
+            if chars:
+                token.startchar, token.endchar = start_char, start_char + len(value)
+            yield token
+            return
+        words = self.segmenter.words(normalise(value), search=(mode != "query"))
+        for word in words:
+            token.text = word.text
+            token.boost = 1.0
+            token.stopped = False
+            if keeporiginal:
+                token.original = value[word.start : word.end]
+            if positions:
+                token.pos = start_pos + word.pos
+            if chars:
+                token.startchar = start_char + word.start
+                token.endchar = start_char + word.end
+            yield token
