@@ -1,0 +1,131 @@
+"""The Casebook service: settings, vocabulary and the open index, shared by the site and the CLI."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from pathlib import Path
+from typing import Callable
+
+from whoosh import index as whoosh_index
+
+from .config import Settings
+from .errors import NotFoundError
+from .indexer import IndexReport, current_generation, update_index
+from .loader import LoadResult, load_tree
+from .search import SearchRequest, SearchResult, Searcher
+from .taxonomy import TAXONOMY_FILE, Taxonomy, load_taxonomy
+from .vocabulary import Vocabulary, load_vocabulary
+
+
+class Casebook:
+    """One knowledge base: its data files, and a searcher that follows index rebuilds."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings.validated()
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._taxonomy: Taxonomy | None = None
+        self._vocabulary: Vocabulary | None = None
+        self._index = None
+        self._index_key = None
+
+    @property
+    def cases_dir(self) -> Path:
+        return self.settings.cases_dir
+
+    @property
+    def taxonomy(self) -> Taxonomy:
+        if self._taxonomy is None:
+            self._taxonomy = load_taxonomy(self.cases_dir)
+        return self._taxonomy
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        if self._vocabulary is None:
+            self._vocabulary = load_vocabulary(self.cases_dir)
+        return self._vocabulary
+
+    def reload_data(self) -> None:
+        """Forget the taxonomy and vocabulary so the next use reads them again."""
+        self._taxonomy = self._vocabulary = None
+
+    def taxonomy_digest(self) -> str:
+        """Return a digest of the taxonomy file, recorded in the index."""
+        return hashlib.sha1((self.cases_dir / TAXONOMY_FILE).read_bytes()).hexdigest()
+
+    def load(self) -> LoadResult:
+        """Load and validate every file (what `casebook check` reports)."""
+        return load_tree(self.cases_dir, self.taxonomy)
+
+    def update_index(self, full: bool = False, progress: Callable[[int, int], None] | None = None) -> IndexReport:
+        """Bring the index up to date (rebuilding it when needed)."""
+        self.reload_data()
+        with self._lock:
+            return update_index(
+                self.cases_dir,
+                self.settings.index_dir,
+                self.taxonomy,
+                self.vocabulary,
+                self.settings.segmenter,
+                self.taxonomy_digest(),
+                full=full,
+                progress=progress,
+            )
+
+    def has_index(self) -> bool:
+        """Say whether a built index exists."""
+        return current_generation(self.settings.index_dir) is not None
+
+    def _open_index(self):
+        """Return the open Whoosh index of the live generation, reopening after a swap."""
+        generation = current_generation(self.settings.index_dir)
+        if generation is None:
+            self.update_index()
+            generation = current_generation(self.settings.index_dir)
+        if self._index is None or self._index_key != generation:
+            with self._lock:
+                if self._index is None or self._index_key != generation:
+                    self._index = whoosh_index.open_dir(str(generation))
+                    self._index_key = generation
+        return self._index
+
+    def searcher(self) -> Searcher:
+        """Return this thread's searcher, refreshed if the index changed since its last use."""
+        ix = self._open_index()
+        cached = getattr(self._local, "searcher", None)
+        if cached is not None and cached[0] is ix:
+            whoosh_searcher = cached[1]
+            if not whoosh_searcher.up_to_date():
+                whoosh_searcher = whoosh_searcher.refresh()
+        else:
+            if cached is not None:
+                cached[1].close()
+            whoosh_searcher = ix.searcher()
+        self._local.searcher = (ix, whoosh_searcher)
+        return Searcher(whoosh_searcher, self.vocabulary)
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        """Run a search request."""
+        return self.searcher().search(request)
+
+    def document(self, case_id: str) -> dict:
+        """Return the stored record of a case or manual: front matter, body and path."""
+        searcher = self.searcher().searcher
+        stored = searcher.document(key=case_id)
+        if stored is None:
+            raise NotFoundError(f"no case or manual has the id '{case_id}'")
+        record = json.loads(stored["meta"])
+        record.update(body=stored.get("body", ""), path=stored.get("path"))
+        return record
+
+    def close(self) -> None:
+        """Close the open index and this thread's searcher."""
+        cached = getattr(self._local, "searcher", None)
+        if cached is not None:
+            cached[1].close()
+            self._local.searcher = None
+        if self._index is not None:
+            self._index.close()
+            self._index = None

@@ -1,0 +1,114 @@
+"""Index builds: incremental by default, swapped in whole when rebuilt, bad files skipped."""
+
+from __future__ import annotations
+
+import json
+
+from casebook.config import Settings
+from casebook.indexer import CURRENT, current_generation, read_manifest
+from casebook.search import SearchRequest
+from casebook.service import Casebook
+
+
+def book_for(cases_dir, tmp_path) -> Casebook:
+    return Casebook(Settings(cases_dir=cases_dir, index_dir=tmp_path / "index"))
+
+
+def total(book: Casebook, q: str) -> int:
+    return book.search(SearchRequest(q=q)).total
+
+
+def test_first_run_builds_then_updates_only_changes(cases_dir, tmp_path):
+    book = book_for(cases_dir, tmp_path)
+    first = book.update_index()
+    assert first.full and first.reason == "no index yet" and first.added == 9
+    again = book.update_index()
+    assert not again.full and (again.added, again.updated, again.removed, again.unchanged) == (0, 0, 0, 9)
+
+    path = cases_dir / "cases" / "SJ-2019-001.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("三次爽约", "三次爽约，还把纸箱弄湿"), encoding="utf-8")
+    (cases_dir / "cases" / "WG-2025-001.md").unlink()
+    changed = book.update_index()
+    assert (changed.added, changed.updated, changed.removed, changed.unchanged) == (0, 1, 1, 7)
+    assert total(book, "纸箱弄湿") == 1
+    assert total(book, "派送费") == 0
+    book.close()
+
+
+def test_touched_but_unchanged_file_is_not_reindexed(cases_dir, tmp_path):
+    book = book_for(cases_dir, tmp_path)
+    book.update_index()
+    path = cases_dir / "cases" / "SJ-2019-001.md"
+    path.write_bytes(path.read_bytes())
+    report = book.update_index()
+    assert (report.updated, report.unchanged) == (0, 9)
+    book.close()
+
+
+def test_invalid_file_is_skipped_and_the_rest_indexed(cases_dir, tmp_path):
+    (cases_dir / "cases" / "broken.md").write_text("---\ntitle: [\n---\n", encoding="utf-8")
+    book = book_for(cases_dir, tmp_path)
+    report = book.update_index()
+    assert report.added == 9 and len(report.skipped) == 1 and report.skipped[0].endswith("broken.md")
+    assert str(report.problems[0]).endswith("YAML syntax error: did not find expected node content while parsing a flow node")
+    assert total(book, "虚假签收") == 1
+    book.close()
+
+
+def test_a_case_that_becomes_invalid_leaves_the_index(cases_dir, tmp_path):
+    book = book_for(cases_dir, tmp_path)
+    book.update_index()
+    path = cases_dir / "cases" / "WG-2025-001.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("outcome: 退还运费", "outcome: 退了"), encoding="utf-8")
+    report = book.update_index()
+    assert report.removed == 1 and len(report.skipped) == 1
+    assert total(book, "派送费") == 0
+    book.close()
+
+
+def test_full_rebuild_swaps_generations_and_readers_follow(cases_dir, tmp_path):
+    book = book_for(cases_dir, tmp_path)
+    book.update_index()
+    old = current_generation(tmp_path / "index")
+    searcher = book.searcher()
+    before = searcher.search(SearchRequest(q="快递")).total
+    report = book.update_index(full=True)
+    new = current_generation(tmp_path / "index")
+    assert report.full and report.reason == "requested" and new != old
+    # A searcher opened before the swap still answers from the old generation.
+    assert searcher.search(SearchRequest(q="快递")).total == before
+    assert (tmp_path / "index" / CURRENT).read_text(encoding="utf-8") == new.name
+    assert total(book, "快递") == before
+    book.close()
+
+
+def test_index_from_another_schema_version_is_rebuilt(cases_dir, tmp_path):
+    book = book_for(cases_dir, tmp_path)
+    book.update_index()
+    generation = current_generation(tmp_path / "index")
+    manifest = read_manifest(generation)
+    manifest["schema_version"] = 1
+    (generation / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    report = book.update_index()
+    assert report.full and report.reason == "schema_version changed"
+    book.close()
+
+
+def test_vocabulary_change_rebuilds(cases_dir, tmp_path):
+    book = book_for(cases_dir, tmp_path)
+    book.update_index()
+    assert total(book, "羽绒衣") == 0
+    with open(cases_dir / "vocabulary" / "synonyms.txt", "a", encoding="utf-8") as handle:
+        handle.write("羽绒服 羽绒衣\n")
+    report = book.update_index()
+    assert report.full and report.reason == "vocabulary changed"
+    assert total(book, "羽绒衣") == 1
+    book.close()
+
+
+def test_index_is_built_on_first_search(cases_dir, tmp_path):
+    book = book_for(cases_dir, tmp_path)
+    assert not book.has_index()
+    assert total(book, "快递柜") == 2
+    assert book.has_index()
+    book.close()
