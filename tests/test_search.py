@@ -1,0 +1,173 @@
+"""Search behaviour, pinned with Chinese examples on the fixture knowledge base."""
+
+from __future__ import annotations
+
+import pytest
+
+from casebook.errors import QueryError
+from casebook.search import SearchRequest, min_should_match
+
+
+def ids(result) -> list[str]:
+    return [h.id for h in result.hits]
+
+
+def search(casebook, q="", **kwargs):
+    return casebook.search(SearchRequest(q=q, **kwargs))
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("快遞", "YW-2021-001"),  # traditional query finds the traditional text
+        ("快递 延误", "YW-2021-001"),  # simplified query finds the traditional text
+        ("生鮮", "YW-2021-001"),
+        ("驿站", "TD-2022-002"),  # synonym: the case says 快递服务站
+        ("丰巢", "TD-2023-001"),  # synonym: the case says 智能快件箱
+        ("签收", "TD-2022-002"),  # partial word of 虚假签收
+        ("EMS", "SH-2020-001"),  # the case writes full-width ＥＭＳ
+        ("ＥＭＳ", "SH-2020-001"),
+        ("第四十七条", "SH-2020-001"),  # article references are indexed whole
+        ("上门取件", "SJ-2019-001"),
+        ("显示签收 没收到", "TD-2022-002"),
+        ("丰巢 没同意 丢了", "TD-2023-001"),
+    ],
+)
+def test_query_finds_case_in_top_three(casebook, query, expected):
+    assert expected in ids(search(casebook, query))[:3]
+
+
+def test_partial_word_finds_the_longer_word(casebook):
+    result = search(casebook, "快递柜")
+    assert set(ids(result)) == {"QT-2022-001", "TD-2023-001"}
+
+
+def test_quoted_phrase_is_exact(casebook):
+    assert ids(search(casebook, '"虚假签收"')) == ["TD-2022-002"]
+    assert ids(search(casebook, '"郑女士 保管费"')) == []  # both words occur in QT-2022-001, not adjacent
+    assert ids(search(casebook, '"同意投柜"')) == ["QT-2022-001"]
+
+
+def test_more_matching_words_rank_higher_but_fewer_still_match(casebook):
+    result = search(casebook, "智能快件箱 同意 丢失 羽绒服")
+    assert ids(result)[0] == "TD-2023-001"
+    assert min_should_match(4) == 3
+
+
+@pytest.mark.parametrize(("count", "needed"), [(1, 1), (2, 2), (3, 2), (4, 3), (5, 4), (8, 6)])
+def test_min_should_match(count, needed):
+    assert min_should_match(count) == needed
+
+
+def test_excluded_word(casebook):
+    with_all = set(ids(search(casebook, "同意")))
+    without = set(ids(search(casebook, "同意 -虚假签收")))
+    assert "TD-2022-002" in with_all and "TD-2022-002" not in without
+
+
+def test_scoped_search(casebook):
+    assert ids(search(casebook, "结果:道歉")) == sorted(ids(search(casebook, "结果:道歉")))
+    scoped = set(ids(search(casebook, "标题:派送费")))
+    assert scoped == {"WG-2025-001"}
+    assert "TD-2023-001" in ids(search(casebook, "案情:羽绒服"))
+    assert ids(search(casebook, "评析:羽绒服")) == []
+
+
+def test_filters_and_facet_counts(casebook):
+    everything = search(casebook, "")
+    assert everything.total == 11  # 8 cases + 3 manual sections
+    assert everything.facets["category"]["投递服务"] == 2
+    assert sum(everything.facets["outcome"].values()) == 8
+    filtered = search(casebook, "", categories=("投递服务",))
+    assert ids(filtered) == ["TD-2023-001", "TD-2022-002"]  # no query: newest first
+    # The category facet ignores its own filter; the outcome facet honours it.
+    assert filtered.facets["category"]["损毁"] == 1
+    assert filtered.facets["outcome"] == {"赔偿": 1, "道歉解释": 1}
+    two = search(casebook, "", categories=("投递服务", "损毁"), outcomes=("赔偿",))
+    assert ids(two) == ["TD-2023-001"]
+
+
+def test_type_service_and_year_filters(casebook):
+    assert {h.type for h in search(casebook, "受理", types=("manual",)).hits} == {"manual"}
+    assert ids(search(casebook, "", services=("邮政服务",))) == ["SH-2020-001"]
+    assert ids(search(casebook, "", types=("case",), year_from=2024)) == ["WG-2025-001", "DS-2024-001"]
+    assert ids(search(casebook, "", year_from=2019, year_to=2019)) == ["SJ-2019-001"]
+
+
+def test_sort_by_date_and_pages(casebook):
+    first = search(casebook, "", types=("case",), sort="date", per_page=3)
+    second = search(casebook, "", types=("case",), sort="date", per_page=3, page=2)
+    assert first.total == 8 and first.pages == 3
+    dates = [h.date for h in first.hits + second.hits]
+    assert dates == sorted(dates, reverse=True)
+    assert not set(ids(first)) & set(ids(second))
+
+
+def test_manual_hits_point_to_their_section(casebook):
+    hit = search(casebook, "不予受理 诉讼").hits[0]
+    assert hit.id == "SC-001" and hit.section == "不予受理的情形"
+    assert hit.url == "/cases/SC-001#不予受理的情形"
+
+
+def test_snippet_marks_whole_words_and_escapes(casebook):
+    hit = search(casebook, "虚假签收").hits[0]
+    assert "<mark>虚假签收</mark>" in hit.snippet
+    assert "【虚假签收】" in hit.text_snippet
+    traditional = search(casebook, "快递 延误").hits[0]
+    assert "<mark>快遞</mark>" in traditional.snippet or "<mark>延誤</mark>" in traditional.snippet
+
+
+@pytest.mark.parametrize(
+    ("query", "kind", "matched"),
+    [
+        ("驿站", "synonym", "快递服务站"),
+        ("虚假", "partial", "虚假签收"),
+        ("延误", "traditional", "延誤"),
+    ],
+)
+def test_hits_say_why_they_matched(casebook, query, kind, matched):
+    reasons = [r for hit in search(casebook, query).hits for r in hit.reasons]
+    assert any(r.kind == kind and r.matched == matched for r in reasons), reasons
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        '"unbalanced', "((快递", "快递 AND", "OR", "title:", "标题:", "*", "?", "快递~2", "[a TO",
+        "x" * 10000, "快递\x00\x1b[31m", "😀📦", "\ud800", "-", '""', "：：", "NOT NOT", "a:b:c", "%s%n",
+    ],
+)
+def test_hostile_queries_never_raise(casebook, query):
+    result = search(casebook, query)
+    assert result.total >= 0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "param"),
+    [({"page": 0}, "page"), ({"per_page": 1000}, "per_page"), ({"sort": "x"}, "sort"), ({"year_from": 20}, "year_from")],
+)
+def test_bad_parameters_raise_query_error(casebook, kwargs, param):
+    with pytest.raises(QueryError) as info:
+        search(casebook, "快递", **kwargs)
+    assert info.value.param == param
+
+
+def test_no_results_suggest_relaxations_with_true_counts(casebook):
+    result = search(casebook, "丰巢 赔偿", categories=("其他",))
+    assert result.total == 0
+    by_kind = {s.kind: s for s in result.suggestions}
+    assert by_kind["drop_filter"].label == "去掉筛选“其他”"
+    assert by_kind["drop_filter"].count == search(casebook, "丰巢 赔偿").total == 1
+    assert by_kind["drop_word"].count == search(casebook, by_kind["drop_word"].q, categories=("其他",)).total
+
+
+def test_json_shape(casebook):
+    data = search(casebook, "快递柜").to_dict()
+    assert set(data) >= {"query", "total", "page", "per_page", "hits", "facets"}
+    assert set(data["hits"][0]) >= {"id", "title", "type", "category", "outcome", "date", "region", "score", "snippet", "url"}
+    assert set(data["facets"]) == {"category", "outcome"}
+
+
+def test_amounts_cover_all_matches(casebook):
+    result = search(casebook, "", types=("case",), per_page=1)
+    assert result.amounts == [10.0, 45.0, 150.0, 260.0, 3000.0]
