@@ -1,0 +1,53 @@
+"""`casebook check`: every validation over the whole knowledge base, collected into one report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .errors import ProblemList, ContentError, Problem, display_path
+from .frontmatter import SplitError
+from .loader import decode, find_files
+from .privacy import count_exemptions, scan_text
+
+
+@dataclass
+class CheckReport(ProblemList):
+    """All problems found, with the file count and any extra summary text."""
+
+    problems: list[Problem] = field(default_factory=list)
+    files: int = 0
+    exemptions: int = 0
+
+    @property
+    def extra(self) -> str:
+        return f"; {self.exemptions} reviewed privacy exceptions in force" if self.exemptions else ""
+
+
+def check_all(casebook) -> CheckReport:
+    """Validate the taxonomy, the vocabulary, every case and manual, and their privacy."""
+    report = CheckReport()
+    try:
+        casebook.taxonomy
+    except ContentError as exc:
+        report.problems.extend(exc.problems)
+        report.files = 1
+        return report
+    report.problems.extend(casebook.vocabulary.problems)
+    loaded = casebook.load()
+    report.files = loaded.files + 1
+    report.problems.extend(loaded.problems)
+    for path in find_files(casebook.cases_dir):
+        report.problems.extend(check_privacy(path, report))
+    report.problems.sort(key=lambda p: (p.path, p.line, p.col))
+    return report
+
+
+def check_privacy(path, report: CheckReport) -> list[Problem]:
+    """Return a problem for each piece of unmasked personal data in a file."""
+    try:
+        text = decode(path.read_bytes())
+    except SplitError:
+        return []  # already reported as not UTF-8
+    report.exemptions += count_exemptions(text)
+    shown = display_path(path)
+    return [Problem(shown, f.line, f.col, f"privacy: {f.message}") for f in scan_text(text)]
