@@ -149,6 +149,38 @@ def analyze(ctx: click.Context, text: str, as_query: bool) -> None:
         click.echo(f"{word.pos:>4} {word.start:>4}-{word.end:<4} {word.text}{marks}{extra}")
 
 
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 for the whole network).")
+@click.option("--port", default=8080, show_default=True, type=int, help="Port to listen on.")
+@click.option("--threads", default=8, show_default=True, type=int, help="Worker threads.")
+@click.option("--watch/--no-watch", default=True, show_default=True, help="Refresh the index when case files change.")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, threads: int, watch: bool) -> None:
+    """Refresh the index, then serve the site with waitress (Linux and Windows)."""
+    import logging
+
+    import waitress
+
+    from .watcher import Watcher
+    from .web import make_app
+
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s: %(message)s")
+    casebook = _casebook(ctx)
+    try:
+        report = casebook.update_index()
+    except ContentError as exc:
+        raise click.ClickException(str(exc)) from None
+    for problem in report.problems:
+        click.echo(str(problem), err=True)
+    click.echo(report.summary(), err=True)
+    casebook.searcher().search(SearchRequest(q="快递"))  # load the dictionary before the first visitor
+    app = make_app(casebook=casebook)
+    if watch:
+        Watcher(casebook).start()
+    click.echo(f"serving on http://{host}:{port}/", err=True)
+    waitress.serve(app, host=host, port=port, threads=threads, ident="casebook")
+
+
 def main() -> None:
     """Run the command line."""
     cli(obj={})

@@ -106,6 +106,7 @@ class SearchResult:
     request: SearchRequest = field(default_factory=SearchRequest)
     words: list[str] = field(default_factory=list)  # the analysed query words
     amounts: list[float] = field(default_factory=list)  # amounts paid, over all matches
+    outcomes: dict[str, int] = field(default_factory=dict)  # outcomes of the matches themselves
     suggestions: list["Relaxation"] = field(default_factory=list)
 
     @property
@@ -312,6 +313,7 @@ class Searcher:
             name: {k: v for k, v in results.groups(name).items() if k}
             for name in ("category", "outcome")
         }
+        matched_outcomes = dict(counts["outcome"])
         for name, selected in (("category", request.categories), ("outcome", request.outcomes)):
             if selected:  # counts for a facet ignore that facet's own filter
                 counts[name] = self._facet_counts(query, request, name)
@@ -331,6 +333,7 @@ class Searcher:
             request=request,
             words=[c.typed for c in concepts],
             amounts=sorted(amounts),
+            outcomes=self._ordered({"o": matched_outcomes})["o"],
         )
         if total == 0 and suggest:
             result.suggestions = self.relaxations(request)
@@ -391,6 +394,32 @@ class Searcher:
         reasons = list(dict.fromkeys(m[2] for m in matches if m[2].kind != "word"))
         return best_snippet(flat, matches, name), reasons
 
+    def similar(self, case_id: str, top: int = 5) -> list[dict]:
+        """Return cases like this one (more-like-this on its facts and title), itself excluded."""
+        docnum = self.searcher.document_number(key=case_id)
+        if docnum is None:
+            return []
+        stored = self.searcher.stored_fields(docnum)
+        field_name = "facts" if stored.get("facts") else "content"
+        if not stored.get(field_name):
+            return []
+        hits = self.searcher.more_like(docnum, field_name, top=top, numterms=12, filter=Term("kind", "case"))
+        return [_brief(hit.fields()) for hit in hits if hit["id"] != case_id]
+
+    def legal_bases(self) -> list[tuple[str, int]]:
+        """Return every cited legal basis with the number of documents citing it."""
+        reader = self.searcher.reader()
+        out = []
+        for term in reader.lexicon("legal"):
+            text = term.decode("utf-8") if isinstance(term, bytes) else term
+            out.append((text, reader.doc_frequency("legal", text)))
+        return out
+
+    def cited_by(self, basis: str) -> list[dict]:
+        """Return the cases and manuals citing a legal basis, newest first."""
+        hits = self.searcher.search(Term("legal", basis), filter=Not(Term("kind", "section")), limit=None, sortedby="date", reverse=True)
+        return [_brief(hit.fields()) for hit in hits]
+
     def relaxations(self, request: SearchRequest) -> list[Relaxation]:
         """Return ways to loosen a request that found nothing, each with its true count."""
         out: list[Relaxation] = []
@@ -417,6 +446,13 @@ class Searcher:
             if n:
                 out.append(Relaxation("any_word", "匹配任一词", "", n, request.q, {"match": "any"}))
         return sorted(out, key=lambda r: -r.count)
+
+
+def _brief(stored: dict) -> dict:
+    """Return the few stored fields a list of cases shows."""
+    out = {k: stored.get(k) for k in ("id", "title", "type", "category", "outcome", "date", "region")}
+    out["url"] = f"/cases/{stored['id']}"
+    return out
 
 
 _SCOPE_NAMES = {field: name for name, field in reversed(list(SCOPES.items()))}

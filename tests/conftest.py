@@ -51,3 +51,16 @@ def cases_dir(kb_dir, tmp_path) -> Path:
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
+
+
+@pytest.fixture(scope="session")
+def app(casebook):
+    """The site over the fixture knowledge base."""
+    from casebook.web import make_app
+
+    return make_app(casebook=casebook, test_config={"TESTING": True})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()

@@ -1,0 +1,225 @@
+"""The site through Flask's test client: pages, filters, the JSON API, errors and headers."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from urllib.parse import quote
+
+import pytest
+
+from casebook.config import Settings
+from casebook.service import Casebook
+from casebook.web import make_app
+
+from .conftest import FIXTURES
+
+
+def text_of(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def hit_ids(html: str) -> list[str]:
+    return re.findall(r'<span class="id">([A-Z]{2}-[\w-]+)</span>', html)
+
+
+def test_search_page_lists_hits_with_facts_and_highlights(client):
+    html = text_of(client.get("/?q=驿站"))
+    assert hit_ids(html) == ["TD-2022-002"]
+    assert "<mark>快递服务站</mark>" in html
+    assert "同义词：驿站 → 快递服务站" in html
+    assert "关键词“驿站”：共 1 条。" in html
+
+
+def test_facet_values_carry_counts_and_toggle_links(client):
+    html = text_of(client.get("/?q=同意"))
+    toggle = re.search(r'<a href="([^"]+)" class="facet-value" aria-pressed="false" title="[^"]*"><span class="box" aria-hidden="true"></span>投递服务 <span class="count">(\d+)</span>', html)
+    assert toggle and toggle.group(2) == "2"
+    filtered = text_of(client.get(toggle.group(1).replace("&amp;", "&")))
+    assert sorted(hit_ids(filtered)) == ["TD-2022-002", "TD-2023-001"]
+    assert "类别为“投递服务”" in filtered
+    assert 'aria-pressed="true"' in filtered
+
+
+def test_multi_select_and_removable_filters(client):
+    html = text_of(client.get("/?category=投递服务&category=损毁"))
+    assert sorted(hit_ids(html)) == ["SH-2020-001", "TD-2022-002", "TD-2023-001"]
+    remove = re.search(r'<a class="chip" href="([^"]+)" aria-label="去掉 类别为“损毁”">', html).group(1).replace("&amp;", "&")
+    assert sorted(hit_ids(text_of(client.get(remove)))) == ["TD-2022-002", "TD-2023-001"]
+
+
+def test_precedent_summary_counts_all_matches(client):
+    html = text_of(client.get("/?type=case&per_page=2"))
+    assert "匹配 8 件：赔偿 2 · 部分赔偿 2 · 退还运费 1 · 道歉解释 2 · 申诉不成立 1；5 件涉及金额，中位数 150 元（10–3,000 元）" in html
+
+
+def test_zero_results_show_the_best_relaxation_with_undo(client):
+    html = text_of(client.get("/?q=丰巢+赔偿&category=其他"))
+    assert "无完全匹配结果，已显示去掉筛选“其他”后的 1 条。" in html
+    assert hit_ids(html) == ["TD-2023-001"]
+    undo = re.search(r'<a href="([^"]+)">撤销，查看原检索</a>', html).group(1).replace("&amp;", "&")
+    strict = text_of(client.get(undo))
+    assert hit_ids(strict) == [] and "没有找到匹配的案例" in strict
+    # Every offered relaxation's count is what clicking it shows.
+    for url, count in re.findall(r'<a href="([^"]+)">[^<]+（(\d+) 条）</a>', strict):
+        followed = client.get(url.replace("&amp;", "&") + "&strict=1")
+        assert f"共 {count} 条" in text_of(followed)
+
+
+def test_search_within_results(client):
+    html = text_of(client.get("/?q=同意&within=羽绒服"))
+    assert hit_ids(html) == ["TD-2023-001"]
+    assert "结果中包含“羽绒服”" in html
+
+
+def test_year_type_sort_and_pages(client):
+    assert hit_ids(text_of(client.get("/?year_from=2024&type=case"))) == ["WG-2025-001", "DS-2024-001"]
+    page2 = text_of(client.get("/?type=case&sort=date&per_page=3&page=2"))
+    assert hit_ids(page2) == ["QT-2022-001", "TD-2022-002", "YW-2021-001"]
+    assert 'rel="prev"' in page2 and 'rel="next"' in page2
+
+
+def test_manual_hits_link_to_their_section(client):
+    html = text_of(client.get("/?q=不予受理+诉讼"))
+    assert re.search(r'href="/cases/SC-001\?from=[^"]+#不予受理的情形"', html)
+
+
+def test_csv_export_has_fixed_columns(client):
+    response = client.get("/export.csv?q=快递柜")
+    assert response.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(text_of(response).lstrip("\ufeff"))))
+    assert rows[0] == ["编号", "标题", "类型", "章节", "类别", "处理结果", "结案日期", "地区", "金额（元）", "链接"]
+    assert {r[0] for r in rows[1:]} == {"QT-2022-001", "TD-2023-001"}
+
+
+def test_search_page_links_its_json_twin(client):
+    html = text_of(client.get("/?q=快递柜&category=投递服务"))
+    url = re.search(r'<a href="(/api/search\?[^"]+)">JSON</a>', html).group(1).replace("&amp;", "&")
+    data = client.get(url).get_json()
+    assert data["total"] == 1 and data["hits"][0]["id"] == "TD-2023-001"
+
+
+def test_case_page_renders_fact_box_links_and_citation(client):
+    html = text_of(client.get("/cases/TD-2023-001"))
+    assert "<h1>未经同意投放智能快件箱后包裹丢失</h1>" in html
+    assert '<dt>金额</dt><dd>260 元</dd>' in html
+    assert 'value="[TD-2023-001] 《未经同意投放智能快件箱后包裹丢失》，浙江省杭州市，2023-06-18 结案"' in html
+    assert 'href="/laws/%E3%80%8A' in html  # the legal basis links to its cited-by page
+    assert '<a href="/cases/TD-2022-002">快递服务站代签后显示虚假签收</a>' in html  # related
+    similar = re.search(r"<h2>相似案例</h2><ul>(.*?)</ul>", html, re.S).group(1)
+    assert "TD-2023-001" not in similar and "/cases/" in similar
+
+
+def test_case_opened_from_results_has_prev_next(client):
+    html = text_of(client.get("/?type=case&sort=date"))
+    second = re.findall(r'<h3><a href="([^"]+)">', html)[1].replace("&amp;", "&")
+    page = text_of(client.get(second))
+    assert "第 2 / 8 条" in page
+    assert re.search(r'<a href="/cases/WG-2025-001\?[^"]*pos=1" rel="prev"', page)
+    assert re.search(r'<a href="/cases/TD-2023-001\?[^"]*pos=3" rel="next"', page)
+
+
+def test_manual_page_has_toc_and_stable_anchors(client):
+    html = text_of(client.get("/cases/SC-001"))
+    assert '<a href="#不予受理的情形">不予受理的情形</a>' in html
+    assert '<h2 id="不予受理的情形">不予受理的情形</h2>' in html
+
+
+def test_cited_by_page(client):
+    basis = "《快递市场管理办法》(2024) 第二十八条"
+    html = text_of(client.get("/laws/" + quote(basis)))
+    assert "TD-2023-001" in html and "共 1 件" in html
+    index = text_of(client.get("/laws/"))
+    assert "第二十八条" in index and "第四十七条" in index
+
+
+def test_api_case_and_errors(client):
+    data = client.get("/api/cases/TD-2023-001").get_json()
+    assert data["id"] == "TD-2023-001" and data["amount"] == 260 and "<h2 id=\"基本案情\">" in data["html"]
+    missing = client.get("/api/cases/NOPE")
+    assert missing.status_code == 404 and missing.get_json()["error"]["status"] == 404
+
+
+@pytest.mark.parametrize(
+    ("query", "param"),
+    [("page=abc", "page"), ("per_page=100000", "per_page"), ("category=不存在", "category"), ("sort=x", "sort"), ("year_from=2000000", "year_from")],
+)
+def test_api_bad_parameters_are_400_with_one_error_shape(client, query, param):
+    response = client.get(f"/api/search?q=快递&{query}")
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert error["param"] == param and error["status"] == 400 and param in error["message"]
+
+
+HOSTILE = ['q="unbalanced', "q=((快递", "q=快递+AND", "q=title:", "q=*", "q=" + "快" * 10000, "q=%00%1b%5b31m", "q=%F0%9F%98%80",
+           "q=%ED%A0%80", "q=%FF%FE", "page=-1", "per_page=0", "year_to=abc", "category=", "q=a:b:c&within=%22", "pos=1&from=%25%25"]
+
+
+@pytest.mark.parametrize("query", HOSTILE)
+def test_hostile_parameters_never_500(client, query):
+    for path in ("/", "/api/search", "/export.csv", "/cases/TD-2023-001"):
+        response = client.get(f"{path}?{query}")
+        assert response.status_code in (200, 400), (path, query, response.status_code)
+
+
+def test_security_headers(client):
+    response = client.get("/")
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_pages_load_nothing_from_elsewhere_and_stay_small(client):
+    for path in ("/?q=快递", "/cases/SC-001", "/cases/TD-2023-001"):
+        html = text_of(client.get(path))
+        assert not re.search(r'(src|href)="(https?:)?//', html), path
+        assert "<script>" not in html and " style=" not in html and "onclick" not in html
+    total = 0
+    for path in ("/?q=快递", "/static/casebook.css", "/static/casebook.js"):
+        with client.get(path) as response:  # static files stream: close them
+            assert response.status_code == 200
+            total += len(response.data)
+    assert total < 100_000
+
+
+@pytest.fixture(scope="module")
+def hostile_client(tmp_path_factory):
+    book = Casebook(Settings(cases_dir=FIXTURES / "hostile", index_dir=tmp_path_factory.mktemp("hostile-index")))
+    book.update_index()
+    yield make_app(casebook=book, test_config={"TESTING": True}).test_client()
+    book.close()
+
+
+def test_hostile_content_renders_harmlessly(hostile_client):
+    api_html = hostile_client.get("/api/cases/QT-2024-666").get_json()["html"]
+    for html in [text_of(hostile_client.get(p)) for p in ("/cases/QT-2024-666", "/?q=脚本")] + [api_html]:
+        assert "<script>" not in html and "<iframe" not in html and "<svg" not in html and "<img" not in html
+        assert "onerror=" not in html.replace("onerror=alert(2)&gt;", "") or "&lt;img" in html
+        assert 'href="javascript:' not in html and "formaction" not in html and "<style>" not in html
+    page = text_of(hostile_client.get("/cases/QT-2024-666"))
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page  # the title is shown, escaped
+    assert page.count("<tr>") > 300  # the huge table is kept, inside a scrolling block
+    assert 'rel="noopener noreferrer nofollow"' in page
+
+
+def test_search_log_records_zero_and_unclicked_queries(client, app):
+    client.get("/?q=完全不存在的词语组合")
+    client.get("/?q=完全不存在的词语组合")
+    html = text_of(client.get("/?q=派送费"))
+    sid = re.search(r"sid=(\d+)", html)
+    assert sid
+    client.get("/?q=陶瓷茶具")
+    insights = text_of(client.get("/insights"))
+    zero = insights.split("有结果但无人点开的检索")[0]
+    assert "完全不存在的词语组合</a></td><td></td><td>2</td>" in zero
+    client.get(f"/cases/WG-2025-001?sid={sid.group(1)}")
+    unclicked = text_of(client.get("/insights")).split("有结果但无人点开的检索")[1]
+    assert "陶瓷茶具" in unclicked and "派送费" not in unclicked
+
+
+def test_search_log_scrubs_personal_data(client):
+    client.get("/?q=13812345678+快递")
+    assert "13812345678" not in text_of(client.get("/insights"))
