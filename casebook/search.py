@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from dataclasses import asdict, dataclass, field, replace
@@ -441,11 +442,31 @@ class Searcher:
                 n = self.count(replace(request, q=rest, page=1))
                 if n:
                     out.append(Relaxation("drop_word", f"去掉“{clause.text}”", clause.text, n, rest))
+        for index, clause in enumerate(clauses):
+            word = self._respelling(clause)
+            if word:
+                fixed = " ".join(_clause_text(replace(c, text=word) if i == index else c) for i, c in enumerate(clauses))
+                n = self.count(replace(request, q=fixed, page=1))
+                if n:
+                    out.append(Relaxation("spelling", f"改为“{word}”", clause.text, n, fixed))
         if request.match != "any" and len(analyse_query(request.q, self.tokenizer, self.vocabulary)[0]) > 1:
             n = self.count(replace(request, match="any", page=1))
             if n:
                 out.append(Relaxation("any_word", "匹配任一词", "", n, request.q, {"match": "any"}))
         return sorted(out, key=lambda r: -r.count)
+
+
+    def _respelling(self, clause: Clause) -> str | None:
+        """Return a vocabulary word close to a clause that the index does not know, if any."""
+        if clause.negated or clause.phrase:
+            return None
+        words = self.tokenizer.segmenter.words(normalise(clause.text), search=False)
+        reader = self.searcher.reader()
+        if not words or any(reader.doc_frequency(f, w.text) for w in words for f in TEXT_FIELDS):
+            return None
+        known = [w for w, _ in self.vocabulary.words] + [m for group in self.vocabulary.groups for m in group]
+        near = difflib.get_close_matches(clause.text, known, n=1, cutoff=0.5)
+        return near[0] if near and near[0] != clause.text else None
 
 
 def _brief(stored: dict) -> dict:

@@ -74,7 +74,7 @@ def relaxation_args(args: MultiDict, relaxation) -> list[tuple[str, str]]:
         if name == "year":
             return [(k, v) for k, v in items if k not in ("year_from", "year_to")]
         return [(k, v) for k, v in items if not (k == name and v == value)]
-    if relaxation.kind == "drop_word":
+    if relaxation.kind in ("drop_word", "spelling"):
         return [(k, v) for k, v in items if k != "q"] + [("q", relaxation.q)]
     return [(k, v) for k, v in items if k != "match"] + [("match", "any")]
 

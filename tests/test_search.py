@@ -171,3 +171,11 @@ def test_json_shape(casebook):
 def test_amounts_cover_all_matches(casebook):
     result = search(casebook, "", types=("case",), per_page=1)
     assert result.amounts == [10.0, 45.0, 150.0, 260.0, 3000.0]
+
+
+def test_unknown_word_suggests_a_close_vocabulary_word(casebook):
+    result = search(casebook, "驿战")  # a typo for 驿站
+    assert result.total == 0
+    spelling = [s for s in result.suggestions if s.kind == "spelling"]
+    assert [(s.label, s.q) for s in spelling] == [("改为“驿站”", "驿站")]
+    assert spelling[0].count == search(casebook, "驿站").total == 1
