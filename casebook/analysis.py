@@ -20,6 +20,7 @@ SEGMENTERS = ("rjieba", "jieba")
 _IDENTIFIER = re.compile(
     r"[a-z]{1,5}-\d{2,4}(?:-\d{1,4})?"  # case ids such as td-2023-004, sc-001
     r"|第[一二三四五六七八九十百零〇两\d]+条"  # article references such as 第二十八条
+    r"|\d+[天日]"  # time limits: 7天 and 7日 are one token, 7日
     r"|[a-z]*\d[a-z\d]*(?:\.\d+)?"  # numbers and codes: 12305, sf1234567890, 3.5
 )
 _WORD_CHAR = re.compile(r"[\w\u3400-\u9fff\uf900-\ufaff]")
@@ -112,7 +113,12 @@ class Segmenter:
         cursor = 0
         for match in _IDENTIFIER.finditer(text):
             pos = self._segment(text, cursor, match.start(), search, out, pos)
-            out.append(Word(match.group(), match.start(), match.end(), pos))
+            word = match.group()
+            if word[-1] in "天日":  # 7天 and 7日 mean the same time limit; the number alone also finds it
+                if search:
+                    out.append(Word(word[:-1], match.start(), match.end() - 1, pos, sub=True))
+                word = word[:-1] + "日"
+            out.append(Word(word, match.start(), match.end(), pos))
             pos += 1
             cursor = match.end()
         self._segment(text, cursor, len(text), search, out, pos)

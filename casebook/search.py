@@ -20,6 +20,7 @@ from .vocabulary import Vocabulary
 
 MAX_PER_PAGE = 100
 SYNONYM_WEIGHT = 0.7
+NEGATIONS = ("没有", "没", "未", "不")  # colloquial negations jieba fuses onto the next word
 SNIPPET_FIELDS = ("facts", "result", "analysis", "process", "content", "summary", "title", "tags")
 _FLATTEN = re.compile(r"[\n\r\t*#>`|]")
 
@@ -108,6 +109,7 @@ class SearchResult:
     words: list[str] = field(default_factory=list)  # the analysed query words
     amounts: list[float] = field(default_factory=list)  # amounts paid, over all matches
     outcomes: dict[str, int] = field(default_factory=dict)  # outcomes of the matches themselves
+    ignored: list[str] = field(default_factory=list)  # query words no document contains
     suggestions: list["Relaxation"] = field(default_factory=list)
 
     @property
@@ -124,6 +126,7 @@ class SearchResult:
             "hits": [h.to_dict() for h in self.hits],
             "facets": self.facets,
             "suggestions": [asdict(s) for s in self.suggestions],
+            "ignored": self.ignored,
         }
 
 
@@ -262,16 +265,54 @@ class Searcher:
         self.vocabulary = vocabulary
         self.tokenizer: CaseTokenizer = whoosh_searcher.schema["facts"].analyzer
         self._wanted: list[Concept] = []
+        self.ignored: list[str] = []
 
     def query_for(self, request: SearchRequest) -> tuple[Query, list[Concept], bool]:
         """Return the Whoosh query for a request, its wanted concepts, and whether it is a browse."""
         wanted, excluded = analyse_query(request.q, self.tokenizer, self.vocabulary)
         within, within_excluded = analyse_query(request.within, self.tokenizer, self.vocabulary)
+        wanted, self.ignored = self._known(wanted)
         if request.match == "all":
             within, wanted = within + wanted, []
         query = build_query(wanted, excluded + within_excluded, within, any_word=request.match == "any")
         self._wanted = wanted if request.match == "auto" else []
         return query, wanted + within, not (wanted or within)
+
+    def _known(self, concepts: list[Concept]) -> tuple[list[Concept], list[str]]:
+        """Split off words no document contains, so they cannot veto the rest.
+
+        A colloquial word the cases never use (东西, 没验视) would otherwise count towards the
+        words a hit must contain and empty the result. A word fused with a negation (没验视,
+        没答复) is first retried without it. When every word is unknown, all are kept.
+        """
+        known, ignored = [], []
+        for concept in concepts:
+            if self._occurs(concept):
+                known.append(concept)
+                continue
+            retried = self._without_negation(concept)
+            if retried:
+                known.extend(retried)
+            else:
+                ignored.append(concept.typed)
+        if not known:
+            return concepts, []
+        return known, ignored
+
+    def _occurs(self, concept: Concept) -> bool:
+        reader = self.searcher.reader()
+        terms = concept.phrase or tuple(concept.terms)
+        check = all if concept.phrase else any
+        return check(any(reader.doc_frequency(f, t) for f in concept.fields) for t in terms)
+
+    def _without_negation(self, concept: Concept) -> list[Concept]:
+        for prefix in NEGATIONS:
+            if concept.typed.startswith(prefix) and len(concept.typed) > len(prefix) and not concept.phrase:
+                retried, _ = analyse_query(concept.typed[len(prefix):], self.tokenizer, self.vocabulary)
+                retried = [replace(c, fields=concept.fields) for c in retried]
+                if retried and all(self._occurs(c) for c in retried):
+                    return retried
+        return []
 
     def allowed_docs(self, request: SearchRequest, skip: str | None = None):
         """Return the filter for a request: its facet filter, narrowed to documents holding
@@ -335,6 +376,7 @@ class Searcher:
             words=[c.typed for c in concepts],
             amounts=sorted(amounts),
             outcomes=self._ordered({"o": matched_outcomes})["o"],
+            ignored=list(self.ignored),
         )
         if total == 0 and suggest:
             result.suggestions = self.relaxations(request)

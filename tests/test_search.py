@@ -179,3 +179,15 @@ def test_unknown_word_suggests_a_close_vocabulary_word(casebook):
     spelling = [s for s in result.suggestions if s.kind == "spelling"]
     assert [(s.label, s.q) for s in spelling] == [("改为“驿站”", "驿站")]
     assert spelling[0].count == search(casebook, "驿站").total == 1
+
+
+def test_words_no_case_contains_do_not_veto_the_others(casebook):
+    result = search(casebook, "羽绒服 智能快件箱 莫名其妙")
+    assert ids(result)[0] == "TD-2023-001"
+    assert result.ignored == ["莫名其妙"]
+    assert result.to_dict()["ignored"] == ["莫名其妙"]
+
+
+def test_a_negation_fused_onto_a_word_is_retried_without_it(casebook):
+    result = search(casebook, "预约 没验视")  # jieba makes 没验视 one word, which no case contains
+    assert ids(result) == ["SJ-2019-001"] and result.ignored == []

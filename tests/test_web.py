@@ -223,3 +223,9 @@ def test_search_log_records_zero_and_unclicked_queries(client, app):
 def test_search_log_scrubs_personal_data(client):
     client.get("/?q=13812345678+快递")
     assert "13812345678" not in text_of(client.get("/insights"))
+
+
+def test_ignored_words_are_named(client):
+    html = text_of(client.get("/?q=羽绒服+莫名其妙"))
+    assert "案例库中没有出现“莫名其妙”，检索时已忽略。" in html
+    assert hit_ids(html) == ["TD-2023-001"]
