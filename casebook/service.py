@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -12,7 +13,7 @@ from whoosh import index as whoosh_index
 
 from .config import Settings
 from .errors import NotFoundError
-from .indexer import IndexReport, current_generation, update_index
+from .indexer import IndexReport, current_generation, read_manifest, update_index
 from .loader import LoadResult, load_tree
 from .search import SearchRequest, SearchResult, Searcher
 from .taxonomy import TAXONOMY_FILE, Taxonomy, load_taxonomy
@@ -119,6 +120,38 @@ class Casebook:
         record = json.loads(stored["meta"])
         record.update(body=stored.get("body", ""), path=stored.get("path"))
         return record
+
+    def last_commit(self, rel_path: str):
+        """Return the last git commit that changed a case file, or None outside git."""
+        from .history import file_history
+
+        found = file_history(self.cases_dir, [self.cases_dir / rel_path])
+        return found.get(rel_path)
+
+    def recent(self, limit: int = 30) -> list[dict]:
+        """Return recently added or changed cases, newest first: from git, else file times."""
+        from .history import recent_changes
+
+        searcher = self.searcher().searcher
+        out = []
+        changes = recent_changes(self.cases_dir, self.cases_dir, limit)
+        if changes:
+            for change in changes:
+                stored = searcher.document(path=change.path, kind="case") or searcher.document(path=change.path, kind="manual")
+                if stored:
+                    out.append({"id": stored["id"], "title": stored["title"], "type": stored["type"], "status": change.status,
+                                "date": change.commit.day, "commit": change.commit.hash, "subject": change.commit.subject})
+            return out
+        generation = current_generation(self.settings.index_dir)
+        files = read_manifest(generation)["files"] if generation else {}
+        newest = sorted(files.items(), key=lambda item: -item[1]["stat"][0])[:limit]
+        for rel, entry in newest:
+            stored = searcher.document(key=entry["id"])
+            if stored:
+                day = time.strftime("%Y-%m-%d", time.localtime(entry["stat"][0] / 1e9))
+                out.append({"id": stored["id"], "title": stored["title"], "type": stored["type"], "status": "modified",
+                            "date": day, "commit": None, "subject": None})
+        return out
 
     def close(self) -> None:
         """Close the open index and this thread's searcher."""

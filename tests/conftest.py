@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -64,3 +65,14 @@ def app(casebook):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def git_env(monkeypatch, tmp_path):
+    """Keep the user's git configuration and any enclosing repository out; fix the identity."""
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for role in ("AUTHOR", "COMMITTER"):
+        monkeypatch.setenv(f"GIT_{role}_NAME", "测试编辑")
+        monkeypatch.setenv(f"GIT_{role}_EMAIL", "editor@example.org")
