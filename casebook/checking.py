@@ -8,6 +8,7 @@ from .errors import ProblemList, ContentError, Problem, display_path
 from .frontmatter import SplitError
 from .loader import decode, find_files
 from .privacy import count_exemptions, scan_text
+from .training import check_all_packs, packs_dir_for
 
 
 @dataclass
@@ -38,6 +39,10 @@ def check_all(casebook) -> CheckReport:
     report.problems.extend(loaded.problems)
     for path in find_files(casebook.cases_dir):
         report.problems.extend(check_privacy(path, report))
+    known = {case.id for case in loaded.cases if case.type == "case"}
+    packs, pack_problems = check_all_packs(packs_dir_for(casebook.cases_dir), known)
+    report.files += packs
+    report.problems.extend(pack_problems)
     report.problems.sort(key=lambda p: (p.path, p.line, p.col))
     return report
 

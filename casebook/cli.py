@@ -149,6 +149,47 @@ def analyze(ctx: click.Context, text: str, as_query: bool) -> None:
         click.echo(f"{word.pos:>4} {word.start:>4}-{word.end:<4} {word.text}{marks}{extra}")
 
 
+@cli.command("new")
+@click.option("--category", help="Category name (延误), id code (YW) or folder (delay).")
+@click.option("--title", help="The case title; a marked placeholder if left out.")
+@click.option("--manual", is_flag=True, help="Write a handling manual instead of a case.")
+@click.pass_context
+def new(ctx: click.Context, category: str | None, title: str | None, manual: bool) -> None:
+    """Write a new case from the template with the next free id; print its path."""
+    from .errors import ConfigError
+    from .scaffold import new_case
+
+    casebook = _casebook(ctx)
+    try:
+        path = new_case(casebook.cases_dir, casebook.taxonomy, category, title=title, manual=manual)
+    except (ConfigError, ContentError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(display(path))
+
+
+@cli.command("install-hook")
+@click.option("--force", is_flag=True, help="Replace a pre-commit hook Casebook did not write.")
+@click.pass_context
+def install_hook_command(ctx: click.Context, force: bool) -> None:
+    """Install a git pre-commit hook that runs `casebook check` on staged cases and packs."""
+    from .errors import ConfigError
+    from .hooks import install_hook
+
+    casebook = _casebook(ctx)
+    command = sys.argv[0] if Path(sys.argv[0]).name.startswith("casebook") else "casebook"
+    try:
+        hook = install_hook(casebook.cases_dir, command, force=force, cases_dir=casebook.cases_dir)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"installed {hook}")
+
+
+def display(path: Path) -> str:
+    from .errors import display_path
+
+    return display_path(path)
+
+
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 for the whole network).")
 @click.option("--port", default=8080, show_default=True, type=int, help="Port to listen on.")
@@ -179,6 +220,15 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, watch: bool) -
         Watcher(casebook).start()
     click.echo(f"serving on http://{host}:{port}/", err=True)
     waitress.serve(app, host=host, port=port, threads=threads, ident="casebook")
+
+
+def _register() -> None:
+    from .pack_cli import pack
+
+    cli.add_command(pack)
+
+
+_register()
 
 
 def main() -> None:

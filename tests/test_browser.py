@@ -122,3 +122,30 @@ def test_phone_width_stacks_the_filters(page, server):
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     page.screenshot(path=str(SCREENSHOTS / "search-phone.png"), full_page=False)
     assert page.problems == []
+
+
+def test_tray_adds_reorders_and_downloads_a_pack(page, server):
+    page.goto(server + "/?type=case&sort=date")
+    page.evaluate("localStorage.clear()")
+    page.wait_for_load_state("networkidle")
+    page.reload()
+    page.wait_for_load_state("networkidle")
+    buttons = page.locator("li.hit .tray-add")
+    buttons.nth(0).click()  # WG-2025-001
+    buttons.nth(1).click()  # DS-2024-001
+    tray = page.locator("#tray")
+    assert tray.locator("li").count() == 2
+    tray.get_by_role("button", name="下移 WG-2025-001").click()
+    assert tray.locator(".tray-title").all_inner_texts() == ["保价手机在运输途中丢件", "送货上门额外收取派送费"]
+    tray.get_by_label("培训包标题").fill("丢件与收费")
+    tray.get_by_label("培训包标题").dispatch_event("change")
+    with page.expect_download() as info:
+        tray.get_by_role("button", name="下载培训包 YAML 文件").click()
+    with open(info.value.path(), encoding="utf-8") as handle:
+        text = handle.read()
+    assert text.splitlines()[0] == 'title: "丢件与收费"'
+    assert [l.split("#")[0].strip() for l in text.splitlines() if l.startswith("  - id:")] == ["- id: DS-2024-001", "- id: WG-2025-001"]
+    # The tray survives a page change (it lives in the browser).
+    page.goto(server + "/cases/TD-2023-001")
+    assert page.locator("#tray li").count() == 2
+    assert page.problems == []

@@ -16,7 +16,7 @@ def invoke(runner, *args, input=None):
 def test_check_passes_on_a_clean_tree(runner, kb_dir, tmp_path):
     result = invoke(runner, "--cases", str(kb_dir), "--index", str(tmp_path / "i"), "check")
     assert result.exit_code == 0
-    assert result.output.strip().splitlines()[-1] == "10 files, 0 errors, 0 warnings"
+    assert result.output.strip().splitlines()[-1] == "11 files, 0 errors, 0 warnings"  # 9 cases, taxonomy, 1 pack
 
 
 def test_check_reports_every_problem_and_fails(runner, cases_dir, tmp_path):
