@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from whoosh.analysis import Token, Tokenizer
 
@@ -52,11 +52,16 @@ def _fold_char(char: str) -> str:
     return folded if len(folded) == 1 else char.lower() if len(char.lower()) == 1 else char
 
 
+_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+
 def normalise(text: str) -> str:
     """Fold full-width forms and case and convert traditional to simplified, keeping length."""
     if text.isascii():
         return text.lower()
-    folded = "".join(_fold_char(c) for c in text)
+    folded = text.translate(_WIDTH).lower()
+    if len(folded) != len(text) or not unicodedata.is_normalized("NFKC", folded):
+        folded = "".join(_fold_char(c) for c in text)  # rare: other compatibility forms
     simplified = _converter().convert(folded)
     if len(simplified) == len(folded):
         return simplified
@@ -64,8 +69,7 @@ def normalise(text: str) -> str:
     return "".join(c2 if len(c2 := _converter().convert(c)) == 1 else c for c in folded)
 
 
-@dataclass(frozen=True)
-class Word:
+class Word(NamedTuple):
     """A segmented word: its text, character span, ordinal position, and whether it is a sub-word."""
 
     text: str
@@ -161,6 +165,20 @@ class Segmenter:
         return next_pos
 
 
+GROUP_MARK = "≡"
+
+
+@functools.lru_cache(maxsize=8)
+def group_tokens(groups: tuple[tuple[str, ...], ...]) -> dict[str, str]:
+    """Map each normalised member of a synonym group to the group's token (≡ + first member)."""
+    out: dict[str, str] = {}
+    for group in groups:
+        members = [normalise(m) for m in group]
+        for member in members:
+            out.setdefault(member, GROUP_MARK + members[0])
+    return out
+
+
 @functools.lru_cache(maxsize=4)
 def get_segmenter(backend: str, userwords: tuple[tuple[str, int | None], ...]) -> Segmenter:
     """Return a segmenter for this backend and word list, created once per process."""
@@ -174,19 +192,28 @@ class CaseTokenizer(Tokenizer):
     finds its segmenter lazily, so unpickling never loads a dictionary.
     """
 
-    def __init__(self, backend: str = "rjieba", userwords: tuple = ()):
+    def __init__(self, backend: str = "rjieba", userwords: tuple = (), groups: tuple = ()):
         self.backend = backend
         self.userwords = tuple(tuple(w) for w in userwords)
+        self.groups = tuple(tuple(g) for g in groups)
 
     def __eq__(self, other):
         return (
             isinstance(other, CaseTokenizer)
             and self.backend == other.backend
             and self.userwords == other.userwords
+            and self.groups == other.groups
         )
 
     def __hash__(self):
-        return hash((self.backend, self.userwords))
+        return hash((self.backend, self.userwords, self.groups))
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update({"groups": ()} | state)  # indexes pickled before groups existed
+
+    def group_of(self, word: str) -> str | None:
+        """Return the token that stands for a word's synonym group, or None."""
+        return group_tokens(self.groups).get(word)
 
     @property
     def segmenter(self) -> Segmenter:
@@ -205,6 +232,7 @@ class CaseTokenizer(Tokenizer):
             yield token
             return
         words = self.segmenter.words(normalise(value), search=(mode != "query"))
+        groups = group_tokens(self.groups) if mode != "query" else {}
         for word in words:
             token.text = word.text
             token.boost = 1.0
@@ -217,3 +245,7 @@ class CaseTokenizer(Tokenizer):
                 token.startchar = start_char + word.start
                 token.endchar = start_char + word.end
             yield token
+            group = groups.get(word.text)
+            if group:  # the synonym group's token, at the same place, so one term finds them all
+                token.text = group
+                yield token

@@ -29,6 +29,7 @@ from .taxonomy import Taxonomy
 from .vocabulary import Vocabulary
 
 CURRENT = "CURRENT"
+PARALLEL_FROM = 2000  # below this many files a second process costs more than it saves
 MANIFEST = "manifest.json"
 
 
@@ -105,7 +106,7 @@ def update_index(
         changed = [k for k in stamp if manifest.get(k) != stamp[k]]
         if changed:
             report.reason = f"{', '.join(changed)} changed"
-    tokenizer = CaseTokenizer(segmenter, vocabulary.words)
+    tokenizer = CaseTokenizer(segmenter, vocabulary.words, vocabulary.groups)
     if report.reason:
         report.full = True
         _build(cases_dir, index_dir, taxonomy, tokenizer, stamp, report, progress)
@@ -128,7 +129,7 @@ def _build(cases_dir, index_dir, taxonomy, tokenizer, stamp, report, progress) -
     files = _scan(cases_dir)
     entries: dict[str, dict] = {}
     seen_ids: dict[str, str] = {}
-    writer = ix.writer(limitmb=256)
+    writer = _full_writer(ix, len(files))
     try:
         for count, (rel, stat) in enumerate(files.items(), start=1):
             entry = _index_file(writer, cases_dir, rel, stat, taxonomy, seen_ids, report)
@@ -146,6 +147,17 @@ def _build(cases_dir, index_dir, taxonomy, tokenizer, stamp, report, progress) -
     ix.close()
     _write_manifest(generation, stamp, entries)
     _swap(index_dir, generation)
+
+
+def _full_writer(ix, files: int):
+    """Return the writer for a full build: one process per core for large trees."""
+    procs = int(os.environ.get("CASEBOOK_INDEX_PROCS", "0")) or min(os.cpu_count() or 1, 4)
+    limitmb = int(os.environ.get("CASEBOOK_INDEX_LIMITMB", "512"))
+    if procs > 1 and files >= PARALLEL_FROM:
+        # Each process builds its own segment (no final merge): segmentation and posting
+        # writing run on every core. Searches read the few segments with no measurable cost.
+        return ix.writer(procs=procs, multisegment=True, limitmb=limitmb)
+    return ix.writer(limitmb=limitmb)
 
 
 def _update(cases_dir, generation, taxonomy, stamp, report, progress) -> None:

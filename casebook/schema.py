@@ -8,7 +8,7 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from .analysis import CaseTokenizer
 
 # Bump when documents or analysis change meaning: an index of another version is rebuilt.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # Searched text fields and their weights: title and summary rank above the body.
 TEXT_FIELDS = {

@@ -15,6 +15,8 @@ from .config import Settings
 from .errors import NotFoundError
 from .indexer import IndexReport, current_generation, read_manifest, update_index
 from .loader import LoadResult, load_tree
+from .docsets import DocSets
+from .schema import SCHEMA_VERSION
 from .search import SearchRequest, SearchResult, Searcher
 from .taxonomy import TAXONOMY_FILE, Taxonomy, load_taxonomy
 from .vocabulary import Vocabulary, load_vocabulary
@@ -26,11 +28,11 @@ class Casebook:
     def __init__(self, settings: Settings):
         self.settings = settings.validated()
         self._lock = threading.Lock()
-        self._local = threading.local()
         self._taxonomy: Taxonomy | None = None
         self._vocabulary: Vocabulary | None = None
         self._index = None
         self._index_key = None
+        self._shared = None  # (index, Whoosh searcher, DocSets)
 
     @property
     def cases_dir(self) -> Path:
@@ -82,7 +84,10 @@ class Casebook:
     def _open_index(self):
         """Return the open Whoosh index of the live generation, reopening after a swap."""
         generation = current_generation(self.settings.index_dir)
+        if generation is not None and generation != self._index_key and not self._compatible(generation):
+            generation = None
         if generation is None:
+            # No index yet, or one written by another version of Casebook: never misread it.
             self.update_index()
             generation = current_generation(self.settings.index_dir)
         if self._index is None or self._index_key != generation:
@@ -92,20 +97,30 @@ class Casebook:
                     self._index_key = generation
         return self._index
 
+    @staticmethod
+    def _compatible(generation: Path) -> bool:
+        """Say whether an index generation was written with this schema version."""
+        with open(generation / "manifest.json", encoding="utf-8") as handle:
+            head = handle.read(200)  # the stamp comes first; no need to parse 20,000 entries
+        return f'"schema_version": {SCHEMA_VERSION},' in head
+
     def searcher(self) -> Searcher:
-        """Return this thread's searcher, refreshed if the index changed since its last use."""
+        """Return the shared searcher, refreshed if the index changed since its last use.
+
+        One Whoosh searcher (reading through mmap) and one set of cached document sets
+        serve every thread; a change of generation or a new commit replaces both.
+        """
         ix = self._open_index()
-        cached = getattr(self._local, "searcher", None)
-        if cached is not None and cached[0] is ix:
-            whoosh_searcher = cached[1]
-            if not whoosh_searcher.up_to_date():
-                whoosh_searcher = whoosh_searcher.refresh()
-        else:
-            if cached is not None:
-                cached[1].close()
-            whoosh_searcher = ix.searcher()
-        self._local.searcher = (ix, whoosh_searcher)
-        return Searcher(whoosh_searcher, self.vocabulary)
+        current = self._shared
+        if current is not None and current[0] is ix and current[1].up_to_date():
+            return Searcher(current[1], self.vocabulary, current[2])
+        with self._lock:
+            current = self._shared
+            if current is None or current[0] is not ix or not current[1].up_to_date():
+                whoosh_searcher = ix.searcher()
+                self._shared = current = (ix, whoosh_searcher, DocSets(whoosh_searcher))
+                # The old searcher is left to the garbage collector: a request may still use it.
+        return Searcher(current[1], self.vocabulary, current[2])
 
     def search(self, request: SearchRequest) -> SearchResult:
         """Run a search request."""
@@ -154,11 +169,10 @@ class Casebook:
         return out
 
     def close(self) -> None:
-        """Close the open index and this thread's searcher."""
-        cached = getattr(self._local, "searcher", None)
-        if cached is not None:
-            cached[1].close()
-            self._local.searcher = None
+        """Close the shared searcher and the open index."""
+        if self._shared is not None:
+            self._shared[1].close()
+            self._shared = None
         if self._index is not None:
             self._index.close()
             self._index = None

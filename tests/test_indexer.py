@@ -112,3 +112,17 @@ def test_index_is_built_on_first_search(cases_dir, tmp_path):
     assert total(book, "快递柜") == 2
     assert book.has_index()
     book.close()
+
+
+def test_search_never_reads_an_index_of_another_schema_version(cases_dir, tmp_path):
+    book = book_for(cases_dir, tmp_path)
+    book.update_index()
+    old = current_generation(tmp_path / "index")
+    manifest = read_manifest(old)
+    manifest["schema_version"] = 1
+    (old / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    fresh = book_for(cases_dir, tmp_path)  # a new process, e.g. after an upgrade
+    assert total(fresh, "快递柜") == 2
+    assert current_generation(tmp_path / "index") != old
+    book.close()
+    fresh.close()

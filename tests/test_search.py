@@ -19,7 +19,6 @@ def search(casebook, q="", **kwargs):
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
-        ("快遞", "YW-2021-001"),  # traditional query finds the traditional text
         ("快递 延误", "YW-2021-001"),  # simplified query finds the traditional text
         ("生鮮", "YW-2021-001"),
         ("驿站", "TD-2022-002"),  # synonym: the case says 快递服务站
@@ -35,6 +34,12 @@ def search(casebook, q="", **kwargs):
 )
 def test_query_finds_case_in_top_three(casebook, query, expected):
     assert expected in ids(search(casebook, query))[:3]
+
+
+def test_traditional_query_finds_traditional_and_simplified_text(casebook):
+    found = ids(search(casebook, "快遞"))
+    assert "YW-2021-001" in found  # written 快遞
+    assert "TD-2023-001" in found  # written 快递
 
 
 def test_partial_word_finds_the_longer_word(casebook):
@@ -66,7 +71,7 @@ def test_excluded_word(casebook):
 
 
 def test_scoped_search(casebook):
-    assert ids(search(casebook, "结果:道歉")) == sorted(ids(search(casebook, "结果:道歉")))
+    assert set(ids(search(casebook, "结果:道歉"))) == {"SJ-2019-001", "TD-2022-002"}
     scoped = set(ids(search(casebook, "标题:派送费")))
     assert scoped == {"WG-2025-001"}
     assert "TD-2023-001" in ids(search(casebook, "案情:羽绒服"))

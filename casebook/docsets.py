@@ -1,0 +1,152 @@
+"""Document sets as Python integers (one bit per document), cached per open searcher.
+
+Whoosh walks posting lists in Python, which is slow for common words. A term's documents
+are read once into a bitmask; after that, counting how many query words a document holds,
+applying filters and counting facet values are a few big-integer operations in C.
+"""
+
+from __future__ import annotations
+
+import threading
+from array import array
+from collections import OrderedDict
+
+from whoosh.idsets import BitSet
+from whoosh.query import Query
+
+CACHE_BYTES = 64 * 1024 * 1024
+
+
+class DocSets:
+    """Bitmask document sets of one Whoosh searcher: terms, queries, facet values, amounts."""
+
+    def __init__(self, searcher, budget: int = CACHE_BYTES):
+        self.searcher = searcher
+        self.size = searcher.doc_count_all()
+        self.nbytes = (self.size + 7) // 8
+        self.budget = budget
+        self._cache: OrderedDict = OrderedDict()
+        self._used = 0
+        self._lock = threading.Lock()
+        self.live = self._from_ids(searcher.reader().all_doc_ids())
+        self._amounts: list[tuple[float, int]] | None = None
+        self._recency: list[int] | None = None
+        self._by_date: list[int] = []
+
+    def _from_ids(self, ids) -> int:
+        bits = bytearray(self.nbytes)
+        for docnum in ids:
+            bits[docnum >> 3] |= 1 << (docnum & 7)
+        return int.from_bytes(bits, "little")
+
+    def _remember(self, key, mask: int) -> int:
+        with self._lock:
+            self._cache[key] = mask
+            self._used += self.nbytes
+            while self._used > self.budget and len(self._cache) > 1:
+                self._cache.popitem(last=False)
+                self._used -= self.nbytes
+        return mask
+
+    def term(self, field: str, text: str) -> int:
+        """Return the documents holding a term in a field."""
+        key = (field, text)
+        mask = self._cache.get(key)
+        if mask is not None:
+            self._cache.move_to_end(key)
+            return mask
+        reader = self.searcher.reader()
+        ids = reader.postings(field, text).all_ids() if (field, text) in reader else ()
+        return self._remember(key, self._from_ids(ids))
+
+    def query(self, query: Query) -> int:
+        """Return the documents matching any Whoosh query (cached by its text)."""
+        key = ("query", repr(query))
+        mask = self._cache.get(key)
+        if mask is not None:
+            return mask
+        return self._remember(key, self._from_ids(self.searcher.docs_for_query(query)))
+
+    def any_of(self, field: str, values) -> int:
+        """Return the documents whose field holds any of the values."""
+        mask = 0
+        for value in values:
+            mask |= self.term(field, value)
+        return mask
+
+    def values(self, field: str) -> list[str]:
+        """Return every indexed value of a keyword-like field."""
+        key = ("values", field)
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = [t.decode("utf-8") if isinstance(t, bytes) else t for t in self.searcher.reader().lexicon(field)]
+            with self._lock:
+                self._cache[key] = cached
+        return cached
+
+    def counts(self, mask: int, field: str) -> dict[str, int]:
+        """Count the documents of `mask` per value of a field."""
+        out = {}
+        for value in self.values(field):
+            n = (mask & self.term(field, value)).bit_count()
+            if n:
+                out[value] = n
+        return out
+
+    def amounts(self, mask: int) -> list[float]:
+        """Return the amounts paid in the documents of `mask`, ascending."""
+        if self._amounts is None:
+            column = self.searcher.reader().column_reader("amount")
+            table = sorted((column[d] / 100, d) for d in range(self.size) if column[d] >= 0)
+            self._amounts = table
+        members = mask.to_bytes(self.nbytes, "little")
+        return [amount for amount, d in self._amounts if members[d >> 3] >> (d & 7) & 1]
+
+    def members(self, mask: int):
+        """Yield the document numbers in a mask, ascending."""
+        for index, byte in enumerate(mask.to_bytes(self.nbytes, "little")):
+            if byte:
+                base = index << 3
+                for bit in range(8):
+                    if byte >> bit & 1:
+                        yield base + bit
+
+    def recency(self) -> list[int]:
+        """Return, per document, its rank by date (higher is newer)."""
+        if self._recency is None:
+            column = self.searcher.reader().column_reader("date")
+            order = sorted(range(self.size), key=lambda d: column[d])
+            ranks = [0] * self.size
+            for rank, docnum in enumerate(order):
+                ranks[docnum] = rank
+            self._recency, self._by_date = ranks, order[::-1]
+        return self._recency
+
+    def newest(self, mask: int, limit: int) -> list[int]:
+        """Return the newest `limit` documents of a mask."""
+        self.recency()
+        members = mask.to_bytes(self.nbytes, "little")
+        out = []
+        for docnum in self._by_date:
+            if members[docnum >> 3] >> (docnum & 7) & 1:
+                out.append(docnum)
+                if len(out) == limit:
+                    break
+        return out
+
+    def bitset(self, mask: int) -> BitSet:
+        """Return a mask as a Whoosh filter."""
+        found = BitSet()
+        found.bits = array("B", mask.to_bytes(self.nbytes, "little"))
+        return found
+
+
+def at_least(masks: list[int], needed: int) -> int:
+    """Return the documents present in at least `needed` of the masks."""
+    # levels[k] holds the documents seen in at least k+1 masks so far.
+    levels = [0] * needed
+    for mask in masks:
+        for k in range(needed - 1, 0, -1):
+            levels[k] |= levels[k - 1] & mask
+        levels[0] |= mask
+    return levels[needed - 1] if needed else -1
