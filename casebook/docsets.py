@@ -10,11 +10,22 @@ from __future__ import annotations
 import threading
 from array import array
 from collections import OrderedDict
+from dataclasses import dataclass
 
 from whoosh.idsets import BitSet
 from whoosh.query import Query
 
 CACHE_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class AmountStats:
+    """Amounts paid over a set of documents: how many paid, the median, least and most."""
+
+    count: int
+    median: float | None
+    low: float | None
+    high: float | None
 
 
 class DocSets:
@@ -29,7 +40,7 @@ class DocSets:
         self._used = 0
         self._lock = threading.Lock()
         self.live = self._from_ids(searcher.reader().all_doc_ids())
-        self._amounts: list[tuple[float, int]] | None = None
+        self._amounts: list[tuple[float, int]] | None = None  # (amount, documents paid it)
         self._recency: list[int] | None = None
         self._by_date: list[int] = []
 
@@ -93,14 +104,49 @@ class DocSets:
                 out[value] = n
         return out
 
-    def amounts(self, mask: int) -> list[float]:
-        """Return the amounts paid in the documents of `mask`, ascending."""
+    def _amount_table(self) -> list[tuple[list[tuple[float, int]], int]]:
+        """Return amounts > 0 as ~64 buckets of (value, documents) in ascending order."""
         if self._amounts is None:
             column = self.searcher.reader().column_reader("amount")
-            table = sorted((column[d] / 100, d) for d in range(self.size) if column[d] >= 0)
-            self._amounts = table
-        members = mask.to_bytes(self.nbytes, "little")
-        return [amount for amount, d in self._amounts if members[d >> 3] >> (d & 7) & 1]
+            by_value: dict[int, bytearray] = {}
+            for docnum in range(self.size):
+                cents = column[docnum]
+                if cents > 0:
+                    bits = by_value.setdefault(cents, bytearray(self.nbytes))
+                    bits[docnum >> 3] |= 1 << (docnum & 7)
+            values = sorted((cents / 100, int.from_bytes(bits, "little")) for cents, bits in by_value.items())
+            size = max(1, len(values) // 64)
+            buckets = []
+            for i in range(0, len(values), size):
+                chunk = values[i : i + size]
+                union = 0
+                for _, docs in chunk:
+                    union |= docs
+                buckets.append((chunk, union))
+            self._amounts = buckets
+        return self._amounts
+
+    def amount_stats(self, mask: int) -> AmountStats:
+        """Return how many documents of `mask` paid an amount, and its median, least and most."""
+        buckets = [(chunk, (mask & union).bit_count()) for chunk, union in self._amount_table()]
+        count = sum(n for _, n in buckets)
+        if not count:
+            return AmountStats(0, None, None, None)
+
+        def kth(k: int) -> float:  # the k-th smallest amount paid (0-based)
+            for chunk, n in buckets:
+                if k >= n:
+                    k -= n
+                    continue
+                for value, docs in chunk:
+                    here = (mask & docs).bit_count()
+                    if k < here:
+                        return value
+                    k -= here
+            raise IndexError(k)
+
+        median = (kth((count - 1) // 2) + kth(count // 2)) / 2
+        return AmountStats(count, median, kth(0), kth(count - 1))
 
     def members(self, mask: int):
         """Yield the document numbers in a mask, ascending."""
@@ -124,7 +170,9 @@ class DocSets:
 
     def newest(self, mask: int, limit: int) -> list[int]:
         """Return the newest `limit` documents of a mask."""
-        self.recency()
+        recency = self.recency()
+        if mask.bit_count() <= 4 * limit + 64:  # few: sort them; many: walk the date order
+            return sorted(self.members(mask), key=lambda d: -recency[d])[:limit]
         members = mask.to_bytes(self.nbytes, "little")
         out = []
         for docnum in self._by_date:

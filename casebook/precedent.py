@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass
 
 from .search import SearchResult
@@ -37,10 +36,8 @@ def summarise(result: SearchResult, order: tuple[str, ...]) -> Precedent | None:
     if not cases:
         return None
     outcomes = tuple((name, result.outcomes[name]) for name in order if result.outcomes.get(name))
-    paid = [a for a in result.amounts if a > 0]
-    if not paid:
-        return Precedent(cases, outcomes, 0, None, None, None)
-    return Precedent(cases, outcomes, len(paid), statistics.median(paid), paid[0], paid[-1])
+    paid = result.paid
+    return Precedent(cases, outcomes, paid.count, paid.median, paid.low, paid.high)
 
 
 def _yuan(value: float) -> str:

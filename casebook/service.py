@@ -22,6 +22,9 @@ from .taxonomy import TAXONOMY_FILE, Taxonomy, load_taxonomy
 from .vocabulary import Vocabulary, load_vocabulary
 
 
+REFRESH_CHECK_SECONDS = 1.0  # how stale a searcher may be; checking costs a directory listing
+
+
 class Casebook:
     """One knowledge base: its data files, and a searcher that follows index rebuilds."""
 
@@ -33,6 +36,7 @@ class Casebook:
         self._index = None
         self._index_key = None
         self._shared = None  # (index, Whoosh searcher, DocSets)
+        self._checked = 0.0  # when the index was last checked for changes (monotonic)
 
     @property
     def cases_dir(self) -> Path:
@@ -65,17 +69,20 @@ class Casebook:
     def update_index(self, full: bool = False, progress: Callable[[int, int], None] | None = None) -> IndexReport:
         """Bring the index up to date (rebuilding it when needed)."""
         self.reload_data()
-        with self._lock:
-            return update_index(
-                self.cases_dir,
-                self.settings.index_dir,
-                self.taxonomy,
-                self.vocabulary,
-                self.settings.segmenter,
-                self.taxonomy_digest(),
-                full=full,
-                progress=progress,
-            )
+        try:
+            with self._lock:
+                return update_index(
+                    self.cases_dir,
+                    self.settings.index_dir,
+                    self.taxonomy,
+                    self.vocabulary,
+                    self.settings.segmenter,
+                    self.taxonomy_digest(),
+                    full=full,
+                    progress=progress,
+                )
+        finally:
+            self._checked = 0.0  # the next search looks for the new index at once
 
     def has_index(self) -> bool:
         """Say whether a built index exists."""
@@ -110,8 +117,12 @@ class Casebook:
         One Whoosh searcher (reading through mmap) and one set of cached document sets
         serve every thread; a change of generation or a new commit replaces both.
         """
-        ix = self._open_index()
         current = self._shared
+        now = time.monotonic()
+        if current is not None and now - self._checked < REFRESH_CHECK_SECONDS:
+            return Searcher(current[1], self.vocabulary, current[2])
+        self._checked = now
+        ix = self._open_index()
         if current is not None and current[0] is ix and current[1].up_to_date():
             return Searcher(current[1], self.vocabulary, current[2])
         with self._lock:

@@ -175,7 +175,9 @@ def test_json_shape(casebook):
 
 def test_amounts_cover_all_matches(casebook):
     result = search(casebook, "", types=("case",), per_page=1)
-    assert result.amounts == [10.0, 45.0, 150.0, 260.0, 3000.0]
+    assert (result.paid.count, result.paid.median, result.paid.low, result.paid.high) == (5, 150.0, 10.0, 3000.0)
+    two = search(casebook, "", categories=("投递服务", "丢失短少"))  # 260 and 3000: an even count
+    assert (two.paid.count, two.paid.median) == (2, 1630.0)
 
 
 def test_unknown_word_suggests_a_close_vocabulary_word(casebook):
