@@ -10,15 +10,18 @@ live generation, which Whoosh makes atomic per commit.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import shutil
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from whoosh import index as whoosh_index
-from whoosh.query import Term
+from whoosh.filedb.filestore import FileStorage
+from whoosh.index import TOC
 
 from .analysis import CaseTokenizer
 from .documents import to_documents
@@ -125,39 +128,114 @@ def _build(cases_dir, index_dir, taxonomy, tokenizer, stamp, report, progress) -
     index_dir.mkdir(parents=True, exist_ok=True)
     generation = index_dir / f"gen-{time.time_ns()}"
     generation.mkdir()
-    ix = whoosh_index.create_in(str(generation), build_schema(tokenizer))
-    files = _scan(cases_dir)
+    files = sorted(_scan(cases_dir).items())
+    procs = _processes(len(files))
+    try:
+        if procs == 1:
+            parts = [_build_part(cases_dir, generation, files, taxonomy, tokenizer, progress)]
+        else:
+            # Each process reads, validates and indexes its share of the files into an index
+            # of its own; their segments are then listed in one table of contents. Nothing
+            # is pickled per document and nothing is merged: every core works all the way.
+            shares = [files[i::procs] for i in range(procs)]
+            dirs = [generation / f"part-{i}" for i in range(procs)]
+            context = multiprocessing.get_context("spawn")  # never fork a threaded server
+            with ProcessPoolExecutor(procs, mp_context=context) as pool:
+                parts = list(pool.map(_build_part, [cases_dir] * procs, dirs, shares, [taxonomy] * procs, [tokenizer] * procs))
+            _combine(generation, build_schema(tokenizer), dirs)
+        entries: dict[str, dict] = {}
+        for part in parts:
+            entries.update(part.entries)
+            report.problems.extend(part.problems)
+            report.skipped.extend(part.skipped)
+        _drop_duplicates(generation, entries, report)
+        report.added = len(entries)
+        ix = whoosh_index.open_dir(str(generation))
+        report.documents = ix.doc_count()
+        ix.close()
+    except BaseException:
+        shutil.rmtree(generation, ignore_errors=True)
+        raise
+    _write_manifest(generation, stamp, entries)
+    _swap(index_dir, generation)
+
+
+@dataclass
+class _Part:
+    """What one build process indexed: manifest entries, problems and skipped files."""
+
+    entries: dict
+    problems: list
+    skipped: list
+
+
+def _processes(files: int) -> int:
+    """Return how many processes a full build of this many files should use."""
+    chosen = int(os.environ.get("CASEBOOK_INDEX_PROCS", "0"))  # set: always that many
+    if chosen > 0:
+        return chosen
+    return min(os.cpu_count() or 1, 4) if files >= PARALLEL_FROM else 1
+
+
+def _build_part(cases_dir: Path, target: Path, files: list, taxonomy: Taxonomy, tokenizer: CaseTokenizer, progress=None) -> _Part:
+    """Index some files into a new index at `target` (in a worker process for large trees)."""
+    target.mkdir(exist_ok=True)
+    ix = whoosh_index.create_in(str(target), build_schema(tokenizer))
+    report = IndexReport()
     entries: dict[str, dict] = {}
     seen_ids: dict[str, str] = {}
-    writer = _full_writer(ix, len(files))
+    writer = ix.writer(limitmb=int(os.environ.get("CASEBOOK_INDEX_LIMITMB", "512")))
     try:
-        for count, (rel, stat) in enumerate(files.items(), start=1):
+        for count, (rel, stat) in enumerate(files, start=1):
             entry = _index_file(writer, cases_dir, rel, stat, taxonomy, seen_ids, report)
             if entry:
                 entries[rel] = entry
-                report.added += 1
             if progress:
                 progress(count, len(files))
         writer.commit()
     except BaseException:
         writer.cancel()
-        shutil.rmtree(generation, ignore_errors=True)
         raise
-    report.documents = ix.doc_count()
+    finally:
+        ix.close()
+    return _Part(entries, report.problems, report.skipped)
+
+
+def _combine(generation: Path, schema, part_dirs: list[Path]) -> None:
+    """Move the segments of the part indexes into `generation` under one table of contents."""
+    segments = []
+    for part_dir in part_dirs:
+        part = whoosh_index.open_dir(str(part_dir))
+        segments.extend(part._segments())
+        part.close()
+        for path in part_dir.glob("MAIN_*.seg"):
+            os.replace(path, generation / path.name)
+        shutil.rmtree(part_dir)
+    TOC(schema, segments, 1).write(FileStorage(str(generation)), "MAIN")
+
+
+def _drop_duplicates(generation: Path, entries: dict, report: IndexReport) -> None:
+    """Keep the first file (in path order) of each id that files indexed apart both used."""
+    first: dict[str, str] = {}
+    dropped = []
+    for rel in sorted(entries):
+        case_id = entries[rel]["id"]
+        if case_id in first:
+            dropped.append(rel)
+            message = f"id: duplicate id '{case_id}', also used in {first[case_id]}"
+            report.problems.append(Problem(entries[rel]["path"], 1, 1, message))
+            report.skipped.append(entries[rel]["path"])
+        else:
+            first[case_id] = rel
+    if not dropped:
+        return
+    ix = whoosh_index.open_dir(str(generation))
+    writer = ix.writer()
+    for rel in dropped:
+        writer.delete_by_term("path", rel)
+        del entries[rel]
+    writer.commit(merge=False)
     ix.close()
-    _write_manifest(generation, stamp, entries)
-    _swap(index_dir, generation)
-
-
-def _full_writer(ix, files: int):
-    """Return the writer for a full build: one process per core for large trees."""
-    procs = int(os.environ.get("CASEBOOK_INDEX_PROCS", "0")) or min(os.cpu_count() or 1, 4)
-    limitmb = int(os.environ.get("CASEBOOK_INDEX_LIMITMB", "512"))
-    if procs > 1 and files >= PARALLEL_FROM:
-        # Each process builds its own segment (no final merge): segmentation and posting
-        # writing run on every core. Searches read the few segments with no measurable cost.
-        return ix.writer(procs=procs, multisegment=True, limitmb=limitmb)
-    return ix.writer(limitmb=limitmb)
 
 
 def _update(cases_dir, generation, taxonomy, stamp, report, progress) -> None:

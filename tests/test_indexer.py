@@ -126,3 +126,23 @@ def test_search_never_reads_an_index_of_another_schema_version(cases_dir, tmp_pa
     assert current_generation(tmp_path / "index") != old
     book.close()
     fresh.close()
+
+
+def test_parallel_build_indexes_the_same_documents(cases_dir, tmp_path, monkeypatch):
+    original = (cases_dir / "cases" / "TD-2023-001.md").read_text(encoding="utf-8")
+    (cases_dir / "cases" / "AA-copy.md").write_text(original, encoding="utf-8")  # a duplicate id, earlier in path order
+    single = Casebook(Settings(cases_dir=cases_dir, index_dir=tmp_path / "single"))
+    one = single.update_index()
+    monkeypatch.setenv("CASEBOOK_INDEX_PROCS", "2")
+    parallel = Casebook(Settings(cases_dir=cases_dir, index_dir=tmp_path / "parallel"))
+    two = parallel.update_index()
+    assert (two.added, two.documents, len(two.skipped)) == (one.added, one.documents, len(one.skipped)) == (9, 12, 1)
+    assert two.skipped[0].endswith("TD-2023-001.md") and one.skipped[0].endswith("TD-2023-001.md")
+    for q in ("快递柜", "驿站", "受理", "虚假签收"):
+        assert [h.id for h in single.search(SearchRequest(q=q)).hits] == [h.id for h in parallel.search(SearchRequest(q=q)).hits]
+    generation = current_generation(tmp_path / "parallel")
+    assert len(list(generation.glob("MAIN_*.seg"))) == 2 and not list(generation.glob("part-*"))
+    again = parallel.update_index()  # incremental updates work on the combined index
+    assert (again.full, again.unchanged, len(again.skipped)) == (False, 9, 1)  # the duplicate is reported again
+    single.close()
+    parallel.close()
