@@ -166,6 +166,8 @@ class Segmenter:
 
 
 GROUP_MARK = "≡"
+SECTION_BREAK = "\x1e"  # separates a body's sections in the indexed text field
+SECTION_GAP = 100_000  # positions between sections: a phrase never spans two
 
 
 @functools.lru_cache(maxsize=8)
@@ -208,6 +210,18 @@ class CaseTokenizer(Tokenizer):
     def __hash__(self):
         return hash((self.backend, self.userwords, self.groups))
 
+    def _words(self, value: str, search: bool):
+        """Yield the words of a value; each SECTION_BREAK-separated part gets its own position band."""
+        if SECTION_BREAK not in value:
+            yield from self.segmenter.words(normalise(value), search=search)
+            return
+        offset = 0
+        for band, part in enumerate(value.split(SECTION_BREAK)):
+            base = band * SECTION_GAP
+            for word in self.segmenter.words(normalise(part), search=search):
+                yield word._replace(start=word.start + offset, end=word.end + offset, pos=word.pos + base)
+            offset += len(part) + 1
+
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update({"groups": ()} | state)  # indexes pickled before groups existed
 
@@ -231,9 +245,8 @@ class CaseTokenizer(Tokenizer):
                 token.startchar, token.endchar = start_char, start_char + len(value)
             yield token
             return
-        words = self.segmenter.words(normalise(value), search=(mode != "query"))
         groups = group_tokens(self.groups) if mode != "query" else {}
-        for word in words:
+        for word in self._words(value, mode != "query"):
             token.text = word.text
             token.boost = 1.0
             token.stopped = False

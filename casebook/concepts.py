@@ -9,7 +9,7 @@ from whoosh.query import And, Every, Or, Phrase, Query, Term
 
 from .analysis import CaseTokenizer, normalise
 from .query import parse
-from .schema import TEXT_FIELDS
+from .schema import TEXT_FIELDS, scope_target
 from .vocabulary import Vocabulary
 
 SYNONYM_WEIGHT = 0.7
@@ -42,7 +42,7 @@ class Concept:
         (whoosh3 3.54's DisjunctionMax returns flat, near-equal scores, so it is not used.)
         """
         parts: list[Query] = []
-        for name in self.fields:
+        for name in dict.fromkeys(scope_target(f)[0] for f in self.fields):
             weight = TEXT_FIELDS[name]
             if self.phrase:
                 parts.append(Phrase(name, list(self.phrase), slop=1, boost=weight))

@@ -70,6 +70,23 @@ class DocSets:
         ids = reader.postings(field, text).all_ids() if (field, text) in reader else ()
         return self._remember(key, self._from_ids(ids))
 
+    def band(self, field: str, text: str, band: int, gap: int) -> int:
+        """Return the documents holding a term at positions in one band (one body section)."""
+        key = (field, text, band)
+        mask = self._cache.get(key)
+        if mask is not None:
+            return mask
+        low, high = band * gap, (band + 1) * gap
+        found = []
+        reader = self.searcher.reader()
+        if (field, text) in reader:
+            matcher = reader.postings(field, text)
+            while matcher.is_active():
+                if any(low <= p < high for p in matcher.value_as("positions")):
+                    found.append(matcher.id())
+                matcher.next()
+        return self._remember(key, self._from_ids(found))
+
     def query(self, query: Query) -> int:
         """Return the documents matching any Whoosh query (cached by its text)."""
         key = ("query", repr(query))

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
+from .analysis import SECTION_BREAK
 from .model import CASE_SECTIONS, Case
+from .schema import SECTIONS
 
 
 def to_documents(case: Case) -> list[dict]:
@@ -39,6 +41,7 @@ def to_documents(case: Case) -> list[dict]:
                 other.append(f"{section.title}\n{section.text}")
         if other:
             whole["content"] = "\n\n".join(other)
+        whole["text"] = SECTION_BREAK.join(whole.get(name, "") for name in SECTIONS)
         return [whole]
     # A manual is found through its sections; the whole file is kept for its page.
     whole.update(kind="manual")
@@ -54,6 +57,7 @@ def to_documents(case: Case) -> list[dict]:
                 summary=section.title,
                 tags=" ".join(case.tags + case.legal_basis),
                 content=section.text,
+                text=SECTION_BREAK * SECTIONS.index("content") + section.text,
             )
         )
     return docs

@@ -12,17 +12,17 @@ from typing import Callable
 
 from whoosh.query import Not, NumericRange, Phrase, Query, Term
 
-from .analysis import CaseTokenizer, normalise
+from .analysis import SECTION_GAP, CaseTokenizer, normalise
 from .errors import QueryError
 from .highlight import Reason, best_snippet, find_matches
 from .query import Clause, parse
 from .concepts import NEGATIONS, SYNONYM_WEIGHT, Concept, analyse_query, build_query, min_should_match
 from .docsets import AmountStats, DocSets, at_least
-from .schema import SCOPES, TEXT_FIELDS
+from .schema import SCOPES, TEXT_FIELDS, scope_target
 from .vocabulary import Vocabulary
 
 MAX_PER_PAGE = 100
-SNIPPET_FIELDS = ("facts", "result", "analysis", "process", "content", "summary", "title", "tags")
+SNIPPET_FIELDS = ("facts", "result", "analysis", "process", "content", "summary", "title", "tags")  # stored
 SNIPPET_WINDOW = 200
 _FLATTEN = re.compile(r"[\n\r\t*#>`|]")
 
@@ -172,7 +172,7 @@ class Searcher:
     def __init__(self, whoosh_searcher, vocabulary: Vocabulary, docsets: DocSets | None = None):
         self.searcher = whoosh_searcher
         self.vocabulary = vocabulary
-        self.tokenizer: CaseTokenizer = whoosh_searcher.schema["facts"].analyzer
+        self.tokenizer: CaseTokenizer = whoosh_searcher.schema["text"].analyzer
         self.docsets = docsets or DocSets(whoosh_searcher)
 
     # -- planning -------------------------------------------------------------------------
@@ -226,12 +226,21 @@ class Searcher:
 
     def concept_docs(self, concept: Concept) -> int:
         """Return the documents a concept matches, as a bitmask."""
-        if concept.phrase:
-            return self.docsets.query(concept.query())
         mask = 0
-        for field_name in concept.fields:
-            for term in concept.index_terms:
-                mask |= self.docsets.term(field_name, term)
+        for scope in concept.fields:
+            mask |= self._scoped(concept, scope, concept.index_terms)
+        return mask
+
+    def _scoped(self, concept: Concept, scope: str, terms: tuple[str, ...]) -> int:
+        """Return the documents where any of the terms (or the phrase) occur within one scope."""
+        field_name, band = scope_target(scope)
+        if concept.phrase:
+            mask = self.docsets.query(Phrase(field_name, list(concept.phrase), slop=1))
+            # A phrase in one section: the phrase somewhere, and its first word in that section.
+            return mask if band is None else mask & self.docsets.band(field_name, concept.phrase[0], band, SECTION_GAP)
+        mask = 0
+        for term in terms:
+            mask |= self.docsets.term(field_name, term) if band is None else self.docsets.band(field_name, term, band, SECTION_GAP)
         return mask
 
     def filter_docs(self, request: SearchRequest, skip: str | None = None) -> int:
@@ -321,14 +330,14 @@ class Searcher:
             matched = self.concept_docs(concept) & allowed
             df = self.concept_docs(concept).bit_count()
             idf = math.log(1 + (live - df + 0.5) / (df + 0.5))
-            for name in concept.fields:
-                weight = idf * TEXT_FIELDS[name]
+            for scope in concept.fields:
+                weight = idf * TEXT_FIELDS[scope_target(scope)[0]]
                 if concept.phrase:
-                    features.append((weight, self.docsets.query(Phrase(name, list(concept.phrase), slop=1)) & matched))
+                    features.append((weight, self._scoped(concept, scope, ()) & matched))
                     continue
-                word = self.docsets.term(name, concept.index_terms[0]) & matched
+                word = self._scoped(concept, scope, concept.index_terms[:1]) & matched
                 if concept.group:
-                    features.append((weight * SYNONYM_WEIGHT, (word | self.docsets.term(name, concept.group)) & matched))
+                    features.append((weight * SYNONYM_WEIGHT, self._scoped(concept, scope, concept.index_terms) & matched))
                     features.append((weight * (1 - SYNONYM_WEIGHT), word))
                 else:
                     features.append((weight, word))
@@ -400,10 +409,11 @@ class Searcher:
         if docnum is None:
             return []
         stored = self.searcher.stored_fields(docnum)
-        field_name = "facts" if stored.get("facts") else "content"
-        if not stored.get(field_name):
+        source = stored.get("facts") or stored.get("content")
+        if not source:
             return []
-        hits = self.searcher.more_like(docnum, field_name, top=top, numterms=12, filter=Term("kind", "case"))
+        text = f"{stored.get('title', '')}\n{source}"
+        hits = self.searcher.more_like(docnum, "text", text=text, top=top, numterms=12, filter=Term("kind", "case"))
         return [_brief(hit.fields()) for hit in hits if hit["id"] != case_id]
 
     def legal_bases(self) -> list[tuple[str, int]]:
