@@ -20,6 +20,7 @@ def _casebook(ctx: click.Context):
     if "casebook" not in ctx.obj:
         try:
             ctx.obj["casebook"] = Casebook(settings_from_env(**ctx.obj["options"]))
+            ctx.find_root().call_on_close(ctx.obj["casebook"].close)
         except CasebookError as exc:
             raise click.ClickException(str(exc)) from None
     return ctx.obj["casebook"]

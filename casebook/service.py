@@ -23,6 +23,7 @@ from .vocabulary import Vocabulary, load_vocabulary
 
 
 REFRESH_CHECK_SECONDS = 1.0  # how stale a searcher may be; checking costs a directory listing
+RETIRE_SECONDS = 60.0  # how long a replaced searcher stays open for requests still using it
 
 
 class Casebook:
@@ -37,6 +38,7 @@ class Casebook:
         self._index_key = None
         self._shared = None  # (index, Whoosh searcher, DocSets)
         self._checked = 0.0  # when the index was last checked for changes (monotonic)
+        self._retired: list = []  # (when, Whoosh searcher) replaced by a newer one
 
     @property
     def cases_dir(self) -> Path:
@@ -129,8 +131,11 @@ class Casebook:
             current = self._shared
             if current is None or current[0] is not ix or not current[1].up_to_date():
                 whoosh_searcher = ix.searcher()
+                if current is not None:
+                    # A request may still be reading the old searcher: close it a little later.
+                    self._retired.append((now, current[1]))
+                self._close_retired(now - RETIRE_SECONDS)
                 self._shared = current = (ix, whoosh_searcher, DocSets(whoosh_searcher))
-                # The old searcher is left to the garbage collector: a request may still use it.
         return Searcher(current[1], self.vocabulary, current[2])
 
     def search(self, request: SearchRequest) -> SearchResult:
@@ -179,8 +184,18 @@ class Casebook:
                             "date": day, "commit": None, "subject": None})
         return out
 
+    def _close_retired(self, before: float) -> None:
+        keep = []
+        for when, old in self._retired:
+            if when <= before:
+                old.close()
+            else:
+                keep.append((when, old))
+        self._retired = keep
+
     def close(self) -> None:
-        """Close the shared searcher and the open index."""
+        """Close the shared searcher, the replaced ones, and the open index."""
+        self._close_retired(float("inf"))
         if self._shared is not None:
             self._shared[1].close()
             self._shared = None
