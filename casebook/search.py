@@ -7,6 +7,7 @@ import functools
 import heapq
 import math
 import re
+import threading
 from dataclasses import asdict, dataclass, field, replace
 from typing import Callable
 
@@ -154,6 +155,17 @@ class Relaxation:
     filters: dict = field(default_factory=dict)
 
 
+def _locked(method):
+    """Run a Searcher method holding the searcher's lock."""
+
+    @functools.wraps(method)
+    def run(self, *args, **kwargs):
+        with self.lock:
+            return method(self, *args, **kwargs)
+
+    return run
+
+
 class Plan:
     """A request turned into concepts, a scoring query and the words left out."""
 
@@ -169,11 +181,14 @@ class Plan:
 class Searcher:
     """Runs requests against one open Whoosh searcher and its cached document sets."""
 
-    def __init__(self, whoosh_searcher, vocabulary: Vocabulary, docsets: DocSets | None = None):
+    def __init__(self, whoosh_searcher, vocabulary: Vocabulary, docsets: DocSets | None = None, lock=None):
         self.searcher = whoosh_searcher
         self.vocabulary = vocabulary
         self.tokenizer: CaseTokenizer = whoosh_searcher.schema["text"].analyzer
         self.docsets = docsets or DocSets(whoosh_searcher)
+        # Whoosh's readers seek and read shared file objects: threads sharing one searcher
+        # must take turns (the GIL makes them take turns anyway; measured: no loss).
+        self.lock = lock or threading.RLock()
 
     # -- planning -------------------------------------------------------------------------
 
@@ -266,12 +281,14 @@ class Searcher:
             docs &= ~self.concept_docs(concept)
         return docs
 
+    @_locked
     def count(self, request: SearchRequest) -> int:
         """Return how many documents a request finds."""
         return (self.matching_docs(self.plan(request)) & self.filter_docs(request)).bit_count()
 
     # -- searching ------------------------------------------------------------------------
 
+    @_locked
     def search(self, request: SearchRequest, suggest: bool = True) -> SearchResult:
         """Run a request: one page of hits, total, facet counts, amounts, and relaxations."""
         request = request.validated()
@@ -403,6 +420,12 @@ class Searcher:
         reasons = list(dict.fromkeys(m[2] for m in matches if m[2].kind != "word"))
         return best_snippet(flat, matches, name), reasons
 
+    @_locked
+    def document(self, **terms) -> dict | None:
+        """Return the stored fields of the first document matching all the terms, or None."""
+        return self.searcher.document(**terms)
+
+    @_locked
     def similar(self, case_id: str, top: int = 5) -> list[dict]:
         """Return cases like this one (more-like-this on its facts and title), itself excluded."""
         docnum = self.searcher.document_number(key=case_id)
@@ -416,6 +439,7 @@ class Searcher:
         hits = self.searcher.more_like(docnum, "text", text=text, top=top, numterms=12, filter=Term("kind", "case"))
         return [_brief(hit.fields()) for hit in hits if hit["id"] != case_id]
 
+    @_locked
     def legal_bases(self) -> list[tuple[str, int]]:
         """Return every cited legal basis with the number of documents citing it."""
         reader = self.searcher.reader()
@@ -425,6 +449,7 @@ class Searcher:
             out.append((text, reader.doc_frequency("legal", text)))
         return out
 
+    @_locked
     def cited_by(self, basis: str) -> list[dict]:
         """Return the cases and manuals citing a legal basis, newest first."""
         hits = self.searcher.search(Term("legal", basis), filter=Not(Term("kind", "section")), limit=None, sortedby="date", reverse=True)

@@ -39,6 +39,7 @@ class Casebook:
         self._shared = None  # (index, Whoosh searcher, DocSets)
         self._checked = 0.0  # when the index was last checked for changes (monotonic)
         self._retired: list = []  # (when, Whoosh searcher) replaced by a newer one
+        self._read_lock = threading.RLock()  # one reader of the shared searcher at a time
 
     @property
     def cases_dir(self) -> Path:
@@ -122,11 +123,11 @@ class Casebook:
         current = self._shared
         now = time.monotonic()
         if current is not None and now - self._checked < REFRESH_CHECK_SECONDS:
-            return Searcher(current[1], self.vocabulary, current[2])
+            return Searcher(current[1], self.vocabulary, current[2], self._read_lock)
         self._checked = now
         ix = self._open_index()
         if current is not None and current[0] is ix and current[1].up_to_date():
-            return Searcher(current[1], self.vocabulary, current[2])
+            return Searcher(current[1], self.vocabulary, current[2], self._read_lock)
         with self._lock:
             current = self._shared
             if current is None or current[0] is not ix or not current[1].up_to_date():
@@ -136,7 +137,7 @@ class Casebook:
                     self._retired.append((now, current[1]))
                 self._close_retired(now - RETIRE_SECONDS)
                 self._shared = current = (ix, whoosh_searcher, DocSets(whoosh_searcher))
-        return Searcher(current[1], self.vocabulary, current[2])
+        return Searcher(current[1], self.vocabulary, current[2], self._read_lock)
 
     def search(self, request: SearchRequest) -> SearchResult:
         """Run a search request."""
@@ -144,8 +145,7 @@ class Casebook:
 
     def document(self, case_id: str) -> dict:
         """Return the stored record of a case or manual: front matter, body and path."""
-        searcher = self.searcher().searcher
-        stored = searcher.document(key=case_id)
+        stored = self.searcher().document(key=case_id)
         if stored is None:
             raise NotFoundError(f"no case or manual has the id '{case_id}'")
         record = json.loads(stored["meta"])
@@ -163,7 +163,7 @@ class Casebook:
         """Return recently added or changed cases, newest first: from git, else file times."""
         from .history import recent_changes
 
-        searcher = self.searcher().searcher
+        searcher = self.searcher()
         out = []
         changes = recent_changes(self.cases_dir, self.cases_dir, limit)
         if changes:

@@ -198,3 +198,28 @@ def test_words_no_case_contains_do_not_veto_the_others(casebook):
 def test_a_negation_fused_onto_a_word_is_retried_without_it(casebook):
     result = search(casebook, "预约 没验视")  # jieba makes 没验视 one word, which no case contains
     assert ids(result) == ["SJ-2019-001"] and result.ignored == []
+
+
+def test_threads_share_the_searcher_safely(casebook):
+    import threading
+
+    queries = ["快递柜", "驿站", "虚假签收", "丰巢 没同意 丢了", "受理", "快遞 延誤", "EMS", ""] * 6
+    expected = {q: (search(casebook, q).total, ids(search(casebook, q))) for q in set(queries)}
+    failures = []
+
+    def run(chunk):
+        try:
+            for q in chunk:
+                result = search(casebook, q)
+                if (result.total, ids(result)) != expected[q]:
+                    failures.append(q)
+                casebook.document("TD-2023-001")
+        except Exception as exc:  # noqa: BLE001 - the test reports any error from a thread
+            failures.append(repr(exc))
+
+    threads = [threading.Thread(target=run, args=(queries[i::8],)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
