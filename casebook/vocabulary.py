@@ -49,12 +49,20 @@ def load_vocabulary(cases_dir: Path) -> Vocabulary:
                 continue
         words.append((parts[0], freq))
     groups: list[tuple[str, ...]] = []
+    first_line: dict[str, int] = {}
     for line_no, parts, shown in _lines(cases_dir / SYNONYMS_FILE, hasher, problems):
         if len(parts) < 2:
             problems.append(
                 Problem(shown, line_no, 1, f"synonym group needs two or more words, received: '{parts[0]}'")
             )
             continue
+        for word in dict.fromkeys(parts):
+            if word in first_line:
+                # The index marks each word with one group; the later group's link is lost.
+                problems.append(
+                    Problem(shown, line_no, 1, f"synonym '{word}' is already in the group on line {first_line[word]}; merge the groups", "warning")
+                )
+            first_line.setdefault(word, line_no)
         groups.append(tuple(dict.fromkeys(parts)))
     return Vocabulary(tuple(words), tuple(groups), tuple(problems), hasher.hexdigest())
 

@@ -189,11 +189,12 @@ def test_taxonomy_problems_have_lines(tmp_path):
 def test_vocabulary_problems_have_lines(tmp_path):
     (tmp_path / "vocabulary").mkdir()
     (tmp_path / "vocabulary" / "userdict.txt").write_text("# c\n快递柜 2000\n丰巢 many\n", encoding="utf-8")
-    (tmp_path / "vocabulary" / "synonyms.txt").write_text("驿站 快递服务站\n孤单\n", encoding="utf-8")
+    (tmp_path / "vocabulary" / "synonyms.txt").write_text("驿站 快递服务站\n孤单\n代收点 驿站\n", encoding="utf-8")
     vocabulary = load_vocabulary(tmp_path)
     assert [str(p).split("/")[-1] for p in vocabulary.problems] == [
         "userdict.txt:3:1: frequency: expected a number but received: 'many'",
         "synonyms.txt:2:1: synonym group needs two or more words, received: '孤单'",
+        "synonyms.txt:3:1: warning: synonym '驿站' is already in the group on line 1; merge the groups",
     ]
     assert vocabulary.words == (("快递柜", 2000),)
-    assert vocabulary.synonyms("驿站") == ("快递服务站",)
+    assert vocabulary.synonyms("驿站") == ("快递服务站", "代收点")
