@@ -101,3 +101,13 @@ def test_every_command_has_help(runner, path):
     assert result.exit_code == 0
     command = dict(_commands(cli))[path]
     assert command.help and command.help.strip()
+
+
+def test_index_skips_bad_files_and_strict_fails(runner, cases_dir, tmp_path):
+    (cases_dir / "cases" / "bad.md").write_text("---\nid: [\n---\n", encoding="utf-8")
+    base = ["--cases", str(cases_dir), "--index", str(tmp_path / "i"), "index"]
+    built = invoke(runner, *base)
+    assert built.exit_code == 0
+    assert "bad.md:3:1: YAML syntax error" in built.output  # the flow sequence never closes
+    assert "9 added, 0 updated, 0 removed, 0 unchanged, 1 skipped with errors" in built.output
+    assert invoke(runner, *base, "--strict").exit_code == 1

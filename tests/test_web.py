@@ -229,3 +229,20 @@ def test_ignored_words_are_named(client):
     html = text_of(client.get("/?q=羽绒服+莫名其妙"))
     assert "案例库中没有出现“莫名其妙”，检索时已忽略。" in html
     assert hit_ids(html) == ["TD-2023-001"]
+
+
+def test_an_index_rebuilt_elsewhere_is_picked_up_without_restart(cases_dir, tmp_path, monkeypatch):
+    import casebook.service as service
+
+    monkeypatch.setattr(service, "REFRESH_CHECK_SECONDS", 0.0)
+    site_book = Casebook(Settings(cases_dir=cases_dir, index_dir=tmp_path / "index"))
+    site_book.update_index()
+    client = make_app(casebook=site_book, test_config={"TESTING": True}).test_client()
+    assert client.get("/api/cases/WG-2025-009").status_code == 404
+    source = (cases_dir / "cases" / "WG-2025-001.md").read_text(encoding="utf-8")
+    (cases_dir / "cases" / "WG-2025-009.md").write_text(source.replace("WG-2025-001", "WG-2025-009"), encoding="utf-8")
+    shell = Casebook(Settings(cases_dir=cases_dir, index_dir=tmp_path / "index"))  # `casebook index --full` elsewhere
+    shell.update_index(full=True)
+    shell.close()
+    assert client.get("/api/cases/WG-2025-009").status_code == 200
+    site_book.close()
