@@ -10,7 +10,7 @@ import click
 
 from .config import settings_from_env
 from .errors import CasebookError, ContentError, QueryError
-from .search import MAX_PER_PAGE, SearchRequest
+from .results import MAX_PER_PAGE, SearchRequest
 
 
 def _casebook(ctx: click.Context):

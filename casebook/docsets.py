@@ -7,6 +7,7 @@ applying filters and counting facet values are a few big-integer operations in C
 
 from __future__ import annotations
 
+import heapq
 import threading
 from array import array
 from collections import OrderedDict
@@ -215,3 +216,32 @@ def at_least(masks: list[int], needed: int) -> int:
             levels[k] |= levels[k - 1] & mask
         levels[0] |= mask
     return levels[needed - 1] if needed else -1
+
+
+def best_first(features: list[tuple[float, int]], allowed: int, limit: int, newest) -> list[tuple[float, int]]:
+    """Return the `limit` best documents of `allowed` scored by summed feature weights.
+
+    Branch and bound over document sets: each set is split on the next feature into the
+    documents that have it and those that do not; sets are expanded best upper bound first,
+    so a set that has been decided on every feature comes out in exact score order. Within
+    a set (equal scores) the newest documents come first.
+    """
+    remaining = [0.0] * (len(features) + 1)
+    for i in range(len(features) - 1, -1, -1):
+        remaining[i] = remaining[i + 1] + features[i][0]
+    heap = [(-remaining[0], 0, allowed, 0, 0.0)]
+    counter = 1
+    out: list[tuple[float, int]] = []
+    while heap and len(out) < limit:
+        _, _, docs, index, score = heapq.heappop(heap)
+        if index == len(features):
+            out.extend((round(score, 4), d) for d in newest(docs, limit - len(out)))
+            continue
+        weight, feature = features[index]
+        have = docs & feature
+        for part, gained in ((have, weight), (docs ^ have, 0.0)):
+            if part:
+                total = score + gained
+                heapq.heappush(heap, (-(total + remaining[index + 1]), counter, part, index + 1, total))
+                counter += 1
+    return out

@@ -2,157 +2,25 @@
 
 from __future__ import annotations
 
-import difflib
 import functools
-import heapq
 import math
 import re
 import threading
-from dataclasses import asdict, dataclass, field, replace
-from typing import Callable
 
 from whoosh.query import Not, NumericRange, Phrase, Query, Term
 
 from .analysis import SECTION_GAP, CaseTokenizer, normalise
-from .errors import QueryError
-from .highlight import Reason, best_snippet, find_matches
-from .query import Clause, parse
 from .concepts import NEGATIONS, SYNONYM_WEIGHT, Concept, analyse_query, build_query, min_should_match
-from .docsets import AmountStats, DocSets, at_least
-from .schema import SCOPES, TEXT_FIELDS, scope_target
+from .docsets import DocSets, at_least, best_first  # noqa: F401 (best_first re-exported)
+from .highlight import best_snippet, find_matches
+from .relaxing import relaxations
+from .results import Hit, SearchRequest, SearchResult
+from .schema import TEXT_FIELDS, scope_target
 from .vocabulary import Vocabulary
 
-MAX_PER_PAGE = 100
 SNIPPET_FIELDS = ("facts", "result", "analysis", "process", "content", "summary", "title", "tags")  # stored
 SNIPPET_WINDOW = 200
 _FLATTEN = re.compile(r"[\n\r\t*#>`|]")
-
-
-@dataclass(frozen=True)
-class SearchRequest:
-    """Everything that decides a result list; the web page keeps all of it in the URL."""
-
-    q: str = ""
-    categories: tuple[str, ...] = ()
-    outcomes: tuple[str, ...] = ()
-    types: tuple[str, ...] = ()
-    services: tuple[str, ...] = ()
-    provinces: tuple[str, ...] = ()
-    year_from: int | None = None
-    year_to: int | None = None
-    within: str = ""  # a second query that refines the first
-    sort: str = "relevance"  # relevance | date
-    match: str = "auto"  # auto (most words) | any (at least one word) | all
-    page: int = 1
-    per_page: int = 10
-
-    def validated(self) -> "SearchRequest":
-        """Return the request, or raise QueryError naming the bad parameter."""
-        if self.sort not in ("relevance", "date"):
-            raise QueryError(f"sort: expected relevance or date but received: '{self.sort}'", "sort")
-        if self.match not in ("auto", "any", "all"):
-            raise QueryError(f"match: expected auto, any or all but received: '{self.match}'", "match")
-        if self.page < 1:
-            raise QueryError(f"page: expected a number from 1 but received: {self.page}", "page")
-        if not 1 <= self.per_page <= MAX_PER_PAGE:
-            raise QueryError(f"per_page: expected 1 to {MAX_PER_PAGE} but received: {self.per_page}", "per_page")
-        for name in ("year_from", "year_to"):
-            value = getattr(self, name)
-            if value is not None and not 1900 <= value <= 2100:
-                raise QueryError(f"{name}: expected a year such as 2023 but received: {value}", name)
-        return self
-
-    @property
-    def filters(self) -> dict[str, tuple[str, ...]]:
-        return {
-            "category": self.categories,
-            "outcome": self.outcomes,
-            "type": self.types,
-            "service": self.services,
-            "province": self.provinces,
-        }
-
-
-@dataclass
-class Hit:
-    """One result: what a list shows, plus why it matched."""
-
-    id: str
-    title: str
-    type: str
-    category: str | None
-    outcome: str | None
-    date: str | None
-    region: str | None
-    score: float
-    snippet: str  # escaped HTML with <mark>
-    url: str
-    text_snippet: str = ""  # plain text with 【】 marks
-    section: str | None = None
-    amount: float | None = None
-    reasons: list[Reason] = field(default_factory=list)
-
-    def with_snippet(self, snippet) -> "Hit":
-        """Return the hit with a snippet's HTML and plain forms filled in."""
-        self.snippet, self.text_snippet = snippet.html(), snippet.plain()
-        return self
-
-    def to_dict(self) -> dict:
-        out = {k: getattr(self, k) for k in ("id", "title", "type", "category", "outcome", "date", "region", "score", "snippet", "url")}
-        out.update(section=self.section, amount=self.amount, reasons=[r.to_dict() for r in self.reasons])
-        return out
-
-
-@dataclass
-class SearchResult:
-    """A page of hits, the total, and the facet counts for the whole match set."""
-
-    query: str
-    total: int
-    page: int
-    per_page: int
-    hits: list[Hit]
-    facets: dict[str, dict[str, int]]
-    request: SearchRequest = field(default_factory=SearchRequest)
-    words: list[str] = field(default_factory=list)  # the analysed query words
-    amounts_of: Callable[[], AmountStats] | None = field(default=None, repr=False)
-    outcomes: dict[str, int] = field(default_factory=dict)  # outcomes of the matches themselves
-    ignored: list[str] = field(default_factory=list)  # query words no document contains
-    suggestions: list["Relaxation"] = field(default_factory=list)
-
-    @functools.cached_property
-    def paid(self) -> "AmountStats":
-        """Return count, median and range of the amounts paid over all matches (computed when asked)."""
-        return self.amounts_of() if self.amounts_of else AmountStats(0, None, None, None)
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-    def to_dict(self) -> dict:
-        """Return the JSON shape of the brief (plus suggestions)."""
-        return {
-            "query": self.query,
-            "total": self.total,
-            "page": self.page,
-            "per_page": self.per_page,
-            "hits": [h.to_dict() for h in self.hits],
-            "facets": self.facets,
-            "suggestions": [asdict(s) for s in self.suggestions],
-            "ignored": self.ignored,
-        }
-
-
-@dataclass(frozen=True)
-class Relaxation:
-    """A way to loosen a query that found nothing, and how many results it would find."""
-
-    kind: str  # drop_filter | drop_word
-    label: str  # Chinese, e.g. 去掉"丰巢"
-    dropped: str  # the word or filter value dropped
-    count: int
-    q: str
-    filters: dict = field(default_factory=dict)
 
 
 def _locked(method):
@@ -324,7 +192,7 @@ class Searcher:
             ignored=list(plan.ignored),
         )
         if total == 0 and suggest:
-            result.suggestions = self.relaxations(request)
+            result.suggestions = relaxations(self, request)
         return result
 
     def _ordered(self, counts: dict[str, int]) -> dict[str, int]:
@@ -455,82 +323,6 @@ class Searcher:
         hits = self.searcher.search(Term("legal", basis), filter=Not(Term("kind", "section")), limit=None, sortedby="date", reverse=True)
         return [_brief(hit.fields()) for hit in hits]
 
-    def relaxations(self, request: SearchRequest) -> list[Relaxation]:
-        """Return ways to loosen a request that found nothing, each with its true count."""
-        out: list[Relaxation] = []
-        for name, values in request.filters.items():
-            for value in values:
-                loosened = replace(request, **{_PLURAL[name]: tuple(v for v in values if v != value)}, page=1)
-                n = self.count(loosened)
-                if n:
-                    out.append(Relaxation("drop_filter", f"去掉筛选“{value}”", value, n, request.q, {name: value}))
-        if request.year_from is not None or request.year_to is not None:
-            loosened = replace(request, year_from=None, year_to=None, page=1)
-            n = self.count(loosened)
-            if n:
-                out.append(Relaxation("drop_filter", "去掉年份范围", "year", n, request.q, {"year": True}))
-        clauses = parse(request.q)
-        if len(clauses) > 1:
-            for index, clause in enumerate(clauses):
-                rest = " ".join(_clause_text(c) for i, c in enumerate(clauses) if i != index)
-                n = self.count(replace(request, q=rest, page=1))
-                if n:
-                    out.append(Relaxation("drop_word", f"去掉“{clause.text}”", clause.text, n, rest))
-        for index, clause in enumerate(clauses):
-            word = self._respelling(clause)
-            if word:
-                fixed = " ".join(_clause_text(replace(c, text=word) if i == index else c) for i, c in enumerate(clauses))
-                n = self.count(replace(request, q=fixed, page=1))
-                if n:
-                    out.append(Relaxation("spelling", f"改为“{word}”", clause.text, n, fixed))
-        if request.match != "any" and len(analyse_query(request.q, self.tokenizer, self.vocabulary)[0]) > 1:
-            n = self.count(replace(request, match="any", page=1))
-            if n:
-                out.append(Relaxation("any_word", "匹配任一词", "", n, request.q, {"match": "any"}))
-        return sorted(out, key=lambda r: -r.count)
-
-
-    def _respelling(self, clause: Clause) -> str | None:
-        """Return a vocabulary word close to a clause that the index does not know, if any."""
-        if clause.negated or clause.phrase:
-            return None
-        words = self.tokenizer.segmenter.words(normalise(clause.text), search=False)
-        reader = self.searcher.reader()
-        if not words or any(reader.doc_frequency(f, w.text) for w in words for f in TEXT_FIELDS):
-            return None
-        known = [w for w, _ in self.vocabulary.words] + [m for group in self.vocabulary.groups for m in group]
-        near = difflib.get_close_matches(clause.text, known, n=1, cutoff=0.5)
-        return near[0] if near and near[0] != clause.text else None
-
-
-def best_first(features: list[tuple[float, int]], allowed: int, limit: int, newest) -> list[tuple[float, int]]:
-    """Return the `limit` best documents of `allowed` scored by summed feature weights.
-
-    Branch and bound over document sets: each set is split on the next feature into the
-    documents that have it and those that do not; sets are expanded best upper bound first,
-    so a set that has been decided on every feature comes out in exact score order. Within
-    a set (equal scores) the newest documents come first.
-    """
-    remaining = [0.0] * (len(features) + 1)
-    for i in range(len(features) - 1, -1, -1):
-        remaining[i] = remaining[i + 1] + features[i][0]
-    heap = [(-remaining[0], 0, allowed, 0, 0.0)]
-    counter = 1
-    out: list[tuple[float, int]] = []
-    while heap and len(out) < limit:
-        _, _, docs, index, score = heapq.heappop(heap)
-        if index == len(features):
-            out.extend((round(score, 4), d) for d in newest(docs, limit - len(out)))
-            continue
-        weight, feature = features[index]
-        have = docs & feature
-        for part, gained in ((have, weight), (docs ^ have, 0.0)):
-            if part:
-                total = score + gained
-                heapq.heappush(heap, (-(total + remaining[index + 1]), counter, part, index + 1, total))
-                counter += 1
-    return out
-
 
 def _brief(stored: dict) -> dict:
     """Return the few stored fields a list of cases shows."""
@@ -539,12 +331,3 @@ def _brief(stored: dict) -> dict:
     return out
 
 
-_SCOPE_NAMES = {field: name for name, field in reversed(list(SCOPES.items()))}
-_PLURAL = {"category": "categories", "outcome": "outcomes", "type": "types", "service": "services", "province": "provinces"}
-
-
-def _clause_text(clause: Clause) -> str:
-    prefix = "-" if clause.negated else ""
-    scope = f"{_SCOPE_NAMES[clause.scope]}:" if clause.scope else ""
-    body = f'"{clause.text}"' if clause.phrase else clause.text
-    return f"{prefix}{scope}{body}"

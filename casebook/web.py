@@ -8,18 +8,19 @@ import json
 from pathlib import Path
 from urllib.parse import parse_qsl
 
-from flask import Blueprint, Flask, Response, abort, current_app, g, jsonify, render_template, request, url_for
+from flask import Blueprint, Flask, Response, abort, current_app, jsonify, render_template, request, url_for
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
 from .config import Settings, settings_from_env
-from .errors import CasebookError, NotFoundError, QueryError
+from .errors import NotFoundError, QueryError
 from .precedent import summarise
 from .rendering import citation, parse_legal_basis, render_markdown
 from .search import SearchRequest
 from .searchlog import SearchLog
 from .service import Casebook
+from .web_packs import packs
 from .webstate import (
     SORT_LABELS,
     TYPE_LABELS,
@@ -272,99 +273,6 @@ def insights():
     return render_template("insights.html", enabled=log is not None, zero=[(s, link(s)) for s in zero], unclicked=[(s, link(s)) for s in unclicked])
 
 
-# -- training packs -------------------------------------------------------------------------
-
-
-def library():
-    """Return the loaded cases for packs, reloaded when the index changes."""
-    from .indexer import current_generation
-    from .training import open_library
-
-    casebook = book()
-    generation = current_generation(casebook.settings.index_dir)
-    key = (generation, (generation / "manifest.json").stat().st_mtime_ns if generation else 0)
-    cached = current_app.extensions.get("casebook.library")
-    if cached is None or cached[0] != key:
-        cached = (key, open_library(casebook))
-        current_app.extensions["casebook.library"] = cached
-    return cached[1]
-
-
-FORMATS = {"html": "html", "docx": "docx"}
-
-
-def _downloads(stem: str) -> list[tuple[str, str]]:
-    links = [(f"{label} {fmt.upper()}", url_for("site.pack_file", stem=stem, edition=key, fmt=fmt)) for key, label in (("trainee", "学员版"), ("trainer", "讲师版")) for fmt in FORMATS]
-    return links + [("离线版（可检索，单个 HTML）", url_for("site.pack_file", stem=stem, edition="trainer", fmt="offline"))]
-
-
-@bp.route("/packs/")
-def packs_page():
-    from .training import list_packs
-
-    rows = [(path, pack, [p for p in problems if p.is_error], _downloads(path.stem)) for path, pack, problems in list_packs(library())]
-    return render_template("packs.html", rows=rows)
-
-
-@bp.route("/packs/<stem>")
-def pack_page(stem: str):
-    from .training import BUILD_DIR, find_pack, status
-
-    lib = library()
-    pack, problems = find_pack(lib, stem)
-    if pack is None:
-        abort(404, description="; ".join(str(p) for p in problems if p.is_error) or f"没有名为“{stem}”的培训包")
-    lines = status(lib, pack, lib.packs_dir / BUILD_DIR)
-    entries = [(entry, lib.cases.get(entry.id)) for entry in pack.entries]
-    return render_template("pack.html", pack=pack, entries=entries, status=lines, downloads=_downloads(stem))
-
-
-@bp.route("/packs/<stem>/<edition>.<fmt>")
-def pack_file(stem: str, edition: str, fmt: str):
-    from .training import find_pack
-
-    if edition not in ("trainee", "trainer") or fmt not in ("html", "docx", "offline"):
-        abort(404)
-    lib = library()
-    pack, _ = find_pack(lib, stem)
-    if pack is None:
-        abort(404, description=f"没有名为“{stem}”的培训包")
-    return _send_pack(lib, pack, edition, fmt)
-
-
-@bp.route("/packs/tray", methods=["POST"])
-def pack_from_tray():
-    """Build handouts from the browser's tray, in memory: nothing is written on the server."""
-    from .training import tray_pack
-
-    lib = library()
-    ids = [i for i in request.form.getlist("id") if i]
-    if not ids or len(ids) > 200:
-        raise QueryError("id: choose between 1 and 200 cases", "id")
-    unknown = [i for i in ids if i not in lib.cases]
-    if unknown:
-        raise QueryError(f"id: no case has the id '{unknown[0][:40]}'", "id")
-    edition, fmt = request.form.get("edition", "trainer"), request.form.get("format", "html")
-    if edition not in ("trainee", "trainer") or fmt not in ("html", "docx", "offline"):
-        raise QueryError("format: expected html, docx or offline for edition trainee or trainer", "format")
-    pack = tray_pack(ids, request.form.get("title", ""), request.form.get("audience", ""), request.form.get("intro", ""), lib.known_ids)
-    return _send_pack(lib, pack, edition, fmt)
-
-
-def _send_pack(lib, pack, edition: str, fmt: str) -> Response:
-    from urllib.parse import quote as urlquote
-
-    from .training import render
-
-    data, mimetype, name = render(lib, pack, edition, fmt)
-    disposition = "attachment" if fmt == "docx" else "inline"
-    response = Response(data, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{urlquote(name)}"
-    # Handouts carry their own inline styles and (offline) script: a CSP of their own.
-    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
-    return response
-
-
 # -- JSON API -------------------------------------------------------------------------------
 
 
@@ -444,5 +352,6 @@ def make_app(settings: Settings | None = None, test_config: dict | None = None, 
     if casebook.settings.search_log:
         app.extensions["casebook.searchlog"] = SearchLog(casebook.settings.index_dir / "searchlog.sqlite")
     app.register_blueprint(bp)
+    app.register_blueprint(packs)
     app.jinja_env.globals["nav"] = [("/", "案例检索"), ("/laws/", "法规索引"), ("/recent", "最近更新"), ("/packs/", "培训包"), ("/insights", "检索分析")]
     return app

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-from pathlib import Path
 
 import pytest
 
@@ -21,7 +20,7 @@ SCREENSHOTS = ROOT / "test-artifacts"
 def _require_browser():
     reason = None
     try:
-        import playwright.sync_api  # noqa: F401
+        import playwright.sync_api  # noqa: F401 (only: is it installed?)
     except ImportError:
         reason = "playwright is not installed (pip install -e '.[test]')"
     if reason is None and CHROMIUM is None:
