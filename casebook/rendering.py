@@ -64,8 +64,10 @@ def parse_legal_basis(text: str) -> LegalBasis:
 def citation(record: dict) -> str:
     """Return the one-line citation of a case for a handler's report."""
     parts = [f"《{record['title']}》"]
+    if record.get("type") == "manual":
+        parts.append("处理手册")
     if record.get("region"):
         parts.append(record["region"])
     if record.get("date"):
-        parts.append(f"{record['date']} 结案")
+        parts.append(f"{record['date']} 结案" if record.get("type") != "manual" else record["date"])
     return f"[{record['id']}] " + "，".join(parts)

@@ -122,6 +122,7 @@ def test_case_opened_from_results_has_prev_next(client):
 
 def test_manual_page_has_toc_and_stable_anchors(client):
     html = text_of(client.get("/cases/SC-001"))
+    assert 'value="[SC-001] 《申诉受理与转办流程》，处理手册，2024-01-01"' in html
     assert '<a href="#不予受理的情形">不予受理的情形</a>' in html
     assert '<h2 id="不予受理的情形">不予受理的情形</h2>' in html
 
