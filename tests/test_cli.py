@@ -111,3 +111,15 @@ def test_index_skips_bad_files_and_strict_fails(runner, cases_dir, tmp_path):
     assert "bad.md:3:1: YAML syntax error" in built.output  # the flow sequence never closes
     assert "9 added, 0 updated, 0 removed, 0 unchanged, 1 skipped with errors" in built.output
     assert invoke(runner, *base, "--strict").exit_code == 1
+
+
+def test_check_counts_reviewed_privacy_exceptions(runner, cases_dir, tmp_path):
+    path = cases_dir / "cases" / "SJ-2019-001.md"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text + "\n快递员留下的电话 13812345678 <!-- privacy-ok: 虚构的示例号码 -->\n另一行 13912345678\n", encoding="utf-8")
+    result = invoke(runner, "--cases", str(cases_dir), "--index", str(tmp_path / "i"), "check")
+    lines = result.output.strip().splitlines()
+    assert result.exit_code == 1
+    assert any("SJ-2019-001.md:" in l and "privacy: unmasked mobile number '13912345678'" in l for l in lines)
+    assert not any("13812345678" in l for l in lines)
+    assert lines[-1] == "10 files, 1 errors, 0 warnings; 1 reviewed privacy exceptions in force"

@@ -247,3 +247,16 @@ def test_an_index_rebuilt_elsewhere_is_picked_up_without_restart(cases_dir, tmp_
     shell.close()
     assert client.get("/api/cases/WG-2025-009").status_code == 200
     site_book.close()
+
+
+def test_search_log_can_be_switched_off(casebook, kb_dir):
+    from dataclasses import replace
+
+    quiet = Casebook(replace(casebook.settings, search_log=False))
+    app = make_app(casebook=quiet, test_config={"TESTING": True})
+    client = app.test_client()
+    client.get("/?q=驿站")
+    assert "casebook.searchlog" not in app.extensions
+    assert "检索日志已关闭" in client.get("/insights").get_data(as_text=True)
+    assert "sid=" not in client.get("/?q=驿站").get_data(as_text=True)
+    quiet.close()
