@@ -222,9 +222,6 @@ class CaseTokenizer(Tokenizer):
                 yield word._replace(start=word.start + offset, end=word.end + offset, pos=word.pos + base)
             offset += len(part) + 1
 
-    def __setstate__(self, state: dict) -> None:
-        self.__dict__.update({"groups": ()} | state)  # indexes pickled before groups existed
-
     def group_of(self, word: str) -> str | None:
         """Return the token that stands for a word's synonym group, or None."""
         return group_tokens(self.groups).get(word)

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import heapq
 import threading
-from array import array
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from whoosh.idsets import BitSet
 from whoosh.query import Query
 
 CACHE_BYTES = 64 * 1024 * 1024
@@ -43,6 +41,7 @@ class DocSets:
         self.live = self._from_ids(searcher.reader().all_doc_ids())
         self._amounts: list[tuple[float, int]] | None = None  # (amount, documents paid it)
         self._recency: list[int] | None = None
+        self._values: dict[str, list[str]] = {}  # facet field -> its indexed values
         self._by_date: list[int] = []
 
     def _from_ids(self, ids) -> int:
@@ -105,12 +104,10 @@ class DocSets:
 
     def values(self, field: str) -> list[str]:
         """Return every indexed value of a keyword-like field."""
-        key = ("values", field)
-        cached = self._cache.get(key)
+        cached = self._values.get(field)
         if cached is None:
             cached = [t.decode("utf-8") if isinstance(t, bytes) else t for t in self.searcher.reader().lexicon(field)]
-            with self._lock:
-                self._cache[key] = cached
+            self._values[field] = cached
         return cached
 
     def counts(self, mask: int, field: str) -> dict[str, int]:
@@ -200,11 +197,6 @@ class DocSets:
                     break
         return out
 
-    def bitset(self, mask: int) -> BitSet:
-        """Return a mask as a Whoosh filter."""
-        found = BitSet()
-        found.bits = array("B", mask.to_bytes(self.nbytes, "little"))
-        return found
 
 
 def at_least(masks: list[int], needed: int) -> int:

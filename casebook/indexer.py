@@ -9,6 +9,7 @@ live generation, which Whoosh makes atomic per commit.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import multiprocessing
 import os
@@ -26,7 +27,7 @@ from whoosh.index import TOC
 from .analysis import CaseTokenizer
 from .documents import to_documents
 from .errors import Problem, display_path
-from .loader import find_files, load_file
+from .loader import find_files, parse_case
 from .schema import SCHEMA_VERSION, build_schema
 from .taxonomy import Taxonomy
 from .vocabulary import Vocabulary
@@ -268,7 +269,7 @@ def _update(cases_dir, generation, taxonomy, stamp, report, progress) -> None:
                 writer.delete_by_term("path", old["path"])
                 seen_ids.pop(old["id"], None)
                 del entries[rel]
-            entry = _index_file(writer, cases_dir, rel, files[rel], taxonomy, seen_ids, report)
+            entry = _index_file(writer, cases_dir, rel, files[rel], taxonomy, seen_ids, report, raw)
             if entry:
                 entries[rel] = entry
                 report.updated += bool(old)
@@ -289,11 +290,11 @@ def _update(cases_dir, generation, taxonomy, stamp, report, progress) -> None:
         ix.close()
 
 
-def _index_file(writer, cases_dir, rel, stat, taxonomy, seen_ids, report) -> dict | None:
+def _index_file(writer, cases_dir, rel, stat, taxonomy, seen_ids, report, raw: bytes | None = None) -> dict | None:
     """Add one file's documents; return its manifest entry, or None when it was skipped."""
     path = cases_dir / rel
     shown = display_path(path)
-    case, problems = load_file(path, taxonomy, shown)
+    case, problems = parse_case(path.read_bytes() if raw is None else raw, shown, taxonomy)
     if case is not None and case.id in seen_ids:
         problems.append(Problem(shown, case.lines.get("id", 1), 1, f"id: duplicate id '{case.id}', also used in {seen_ids[case.id]}"))
         case = None
@@ -313,8 +314,6 @@ def _stat_key(stat: os.stat_result) -> list[int]:
 
 
 def _digest(raw: bytes) -> str:
-    import hashlib
-
     return hashlib.sha1(raw).hexdigest()
 
 

@@ -73,7 +73,7 @@ def parse_case(raw: bytes, shown: str, taxonomy: Taxonomy) -> tuple[Case | None,
         return None, [Problem(shown, exc.line, exc.col, str(exc))]
     problems = _check_fields(mapping, shown, taxonomy, parts.yaml_line)
     kind = mapping.data.get("type") or "case"
-    sections = _sections(parts.body, parts.body_line)
+    sections = split_sections(parts.body, parts.body_line)
     if kind == "manual" and not sections:
         problems.append(
             Problem(shown, parts.body_line, 1, "manual has no sections: split it into '## ' sections")
@@ -210,7 +210,7 @@ def _convert(name: str, value):
     return value
 
 
-def _sections(body: str, first_line: int) -> list[Section]:
+def split_sections(body: str, first_line: int = 1) -> list[Section]:
     """Split a body into its `##` sections, skipping headings inside code fences."""
     sections: list[Section] = []
     current: tuple[str, int] | None = None

@@ -43,9 +43,6 @@ SCOPES = {
     "正文": "content", "content": "content",
 }
 
-FACETS = ("category", "outcome", "type", "service", "province")
-
-
 def build_schema(tokenizer: CaseTokenizer) -> Schema:
     """Return the schema whose text fields use the given tokenizer."""
     analyzer: Analyzer = tokenizer  # no filters: normalisation and stopwords live in the tokenizer

@@ -6,6 +6,7 @@ import functools
 import math
 import re
 import threading
+from dataclasses import dataclass
 
 from whoosh.query import Not, NumericRange, Phrase, Query, Term
 
@@ -34,12 +35,19 @@ def _locked(method):
     return run
 
 
+@dataclass
 class Plan:
-    """A request turned into concepts, a scoring query and the words left out."""
+    """A request turned into concepts: wanted, required, excluded, and the words left out."""
 
-    def __init__(self, wanted, required, excluded, ignored, query, browse, any_word):
-        self.wanted, self.required, self.excluded = wanted, required, excluded
-        self.ignored, self.query, self.browse, self.any_word = ignored, query, browse, any_word
+    wanted: list[Concept]
+    required: list[Concept]
+    excluded: list[Concept]
+    ignored: list[str]
+    any_word: bool
+
+    @property
+    def browse(self) -> bool:
+        return not (self.wanted or self.required)
 
     @property
     def concepts(self) -> list[Concept]:
@@ -67,14 +75,15 @@ class Searcher:
         wanted, ignored = self._known(wanted)
         if request.match == "all":
             required, wanted = required + wanted, []
-        any_word = request.match == "any"
-        query = build_query(wanted, required, any_word=any_word)
-        return Plan(wanted, required, excluded + within_excluded, ignored, query, not (wanted or required), any_word)
+        return Plan(wanted, required, excluded + within_excluded, ignored, request.match == "any")
 
     def query_for(self, request: SearchRequest) -> tuple[Query, list[Concept], bool]:
-        """Return the scoring query for a request, its concepts, and whether it is a browse."""
+        """Return Whoosh's query for a request (the benchmark's floor), its concepts, and whether it is a browse.
+
+        Searching itself never runs it: counting and ranking work on document sets.
+        """
         plan = self.plan(request)
-        return plan.query, plan.concepts, plan.browse
+        return build_query(plan.wanted, plan.required, any_word=plan.any_word), plan.concepts, plan.browse
 
     def _known(self, concepts: list[Concept]) -> tuple[list[Concept], list[str]]:
         """Split off words no document contains, so they cannot veto the rest.

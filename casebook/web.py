@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 
 from .config import Settings, settings_from_env
 from .errors import NotFoundError, QueryError
+from .loader import split_sections
 from .precedent import summarise
 from .rendering import citation, parse_legal_basis, render_markdown
 from .search import SearchRequest
@@ -186,9 +187,7 @@ def _case_context(case_id: str) -> dict:
             continue
     sections = []
     if record.get("type") == "manual":
-        from .loader import _sections  # the same splitter the index uses, so anchors agree
-
-        sections = _sections(record.get("body", ""), 1)
+        sections = split_sections(record.get("body", ""))  # the index's splitter: anchors agree
     return {
         "record": record,
         "body": Markup(render_markdown(record.get("body", ""))),
