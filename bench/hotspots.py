@@ -19,7 +19,7 @@ Each mode prints two views of the same work:
   so they do not add up) and the top functions by own time.
 
 The build may run in several processes; cProfile sees only its own, so the profiled build sets
-CASEBOOK_INDEX_PROCS=1 (which casebook/indexer.py reads). The stage table shows both builds.
+CASEBOOK_INDEX_PROCS=1 (which casebook/index/build.py reads). The stage table shows both builds.
 """
 
 from __future__ import annotations
@@ -46,69 +46,69 @@ import perf  # noqa: E402
 # (file suffix, function) pairs whose cumulative time is shown, by mode.
 KEY_FUNCTIONS = {
     "build": [
-        ("casebook/indexer.py", "_build"),
-        ("casebook/indexer.py", "_index_file"),
-        ("casebook/loader.py", "load_file"),
-        ("casebook/frontmatter.py", "parse"),
-        ("casebook/loader.py", "_check_fields"),
-        ("casebook/loader.py", "_sections"),
-        ("casebook/documents.py", "to_documents"),
+        ("casebook/index/build.py", "_build"),
+        ("casebook/index/build.py", "_index_file"),
+        ("casebook/content/loader.py", "load_file"),
+        ("casebook/content/frontmatter.py", "parse"),
+        ("casebook/content/loader.py", "_check_fields"),
+        ("casebook/content/loader.py", "_sections"),
+        ("casebook/index/documents.py", "to_documents"),
         ("whoosh/writing.py", "add_document"),
-        ("casebook/analysis.py", "__call__"),
-        ("casebook/analysis.py", "normalise"),
-        ("casebook/analysis.py", "words"),
-        ("casebook/analysis.py", "spans"),
+        ("casebook/index/analysis.py", "__call__"),
+        ("casebook/index/analysis.py", "normalise"),
+        ("casebook/index/analysis.py", "words"),
+        ("casebook/index/analysis.py", "spans"),
         ("whoosh/writing.py", "commit"),
         ("whoosh/writing.py", "_flush_segment"),
         ("whoosh/writing.py", "_finalize_segment"),
-        ("casebook/indexer.py", "_write_manifest"),
+        ("casebook/index/build.py", "_write_manifest"),
     ],
     "search": [
-        ("casebook/search.py", "search"),
-        ("casebook/search.py", "plan"),
-        ("casebook/search.py", "query_for"),
-        ("casebook/search.py", "matching_docs"),
-        ("casebook/search.py", "filter_docs"),
-        ("casebook/search.py", "rank"),
-        ("casebook/search.py", "allowed_docs"),
+        ("casebook/search/searcher.py", "search"),
+        ("casebook/search/searcher.py", "plan"),
+        ("casebook/search/searcher.py", "query_for"),
+        ("casebook/search/searcher.py", "matching_docs"),
+        ("casebook/search/searcher.py", "filter_docs"),
+        ("casebook/search/searcher.py", "rank"),
+        ("casebook/search/searcher.py", "allowed_docs"),
         ("whoosh/searching.py", "docs_for_query"),
         ("whoosh/searching.py", "search"),
         ("whoosh/searching.py", "search_with_collector"),
-        ("casebook/search.py", "_facet_counts"),
+        ("casebook/search/searcher.py", "_facet_counts"),
         ("whoosh/searching.py", "groups"),
-        ("casebook/search.py", "_hit"),
-        ("casebook/search.py", "_snippet"),
-        ("casebook/highlight.py", "find_matches"),
-        ("casebook/highlight.py", "best_snippet"),
-        ("casebook/analysis.py", "words"),
-        ("casebook/analysis.py", "normalise"),
+        ("casebook/search/searcher.py", "_hit"),
+        ("casebook/search/searcher.py", "_snippet"),
+        ("casebook/search/highlight.py", "find_matches"),
+        ("casebook/search/highlight.py", "best_snippet"),
+        ("casebook/index/analysis.py", "words"),
+        ("casebook/index/analysis.py", "normalise"),
         ("whoosh/searching.py", "fields"),
-        ("casebook/search.py", "relaxations"),
+        ("casebook/search/searcher.py", "relaxations"),
         ("casebook/service.py", "searcher"),
     ],
     "http": [
-        ("casebook/web.py", "search_page"),
-        ("casebook/web.py", "_run_search"),
-        ("casebook/web.py", "_view"),
+        ("casebook/web/search.py", "search_page"),
+        ("casebook/web/search.py", "_run_search"),
+        ("casebook/web/search.py", "_view"),
         ("casebook/service.py", "search"),
         ("flask/templating.py", "render_template"),
         ("jinja2/environment.py", "render"),
-        ("casebook/precedent.py", "summarise"),
-        ("casebook/searchlog.py", "record_search"),
+        ("casebook/search/precedent.py", "summarise"),
+        ("casebook/web/searchlog.py", "record_search"),
         ("werkzeug/test.py", "open"),
     ],
     "update": [
-        ("casebook/indexer.py", "update_index"),
-        ("casebook/indexer.py", "_update"),
-        ("casebook/indexer.py", "_scan"),
-        ("casebook/loader.py", "find_files"),
-        ("casebook/indexer.py", "read_manifest"),
+        ("casebook/index/build.py", "update_index"),
+        ("casebook/index/build.py", "_update"),
+        ("casebook/index/build.py", "_scan"),
+        ("casebook/content/loader.py", "find_files"),
+        ("casebook/index/build.py", "read_manifest"),
         ("whoosh/index.py", "open_dir"),
-        ("casebook/indexer.py", "_index_file"),
+        ("casebook/index/build.py", "_index_file"),
         ("whoosh/writing.py", "commit"),
-        ("casebook/indexer.py", "_write_manifest"),
-        ("casebook/vocabulary.py", "load_vocabulary"),
-        ("casebook/taxonomy.py", "load_taxonomy"),
+        ("casebook/index/build.py", "_write_manifest"),
+        ("casebook/content/vocabulary.py", "load_vocabulary"),
+        ("casebook/content/taxonomy.py", "load_taxonomy"),
     ],
 }
 
@@ -157,14 +157,14 @@ def report_profile(stats: pstats.Stats, mode: str, top: int, wall: float) -> str
 
 def build_stages(cases_dir: Path, workdir: Path) -> dict:
     """Time the build's parts separately, without a profiler."""
-    from casebook.analysis import CaseTokenizer, get_segmenter
     from casebook.config import Settings
-    from casebook.documents import to_documents
-    from casebook.loader import find_files, load_file
-    from casebook.schema import TEXT_FIELDS
+    from casebook.content.loader import find_files, load_file
+    from casebook.content.taxonomy import load_taxonomy
+    from casebook.content.vocabulary import load_vocabulary
+    from casebook.index.analysis import CaseTokenizer, get_segmenter
+    from casebook.index.documents import to_documents
+    from casebook.index.schema import TEXT_FIELDS
     from casebook.service import Casebook
-    from casebook.taxonomy import load_taxonomy
-    from casebook.vocabulary import load_vocabulary
 
     out: dict[str, float] = {}
     started = time.perf_counter()
@@ -198,7 +198,7 @@ def build_stages(cases_dir: Path, workdir: Path) -> dict:
     out["tokenize every text field (CaseTokenizer: normalise + rjieba + positions)"] = time.perf_counter() - started
     out["tokens"] = tokens
 
-    from casebook.analysis import normalise
+    from casebook.index.analysis import normalise
 
     started = time.perf_counter()
     for doc in docs:
@@ -356,10 +356,10 @@ def search_timers(book, requests) -> tuple[Timers, float]:
     from whoosh import searching
 
     timers = Timers()
-    search_module = importlib.import_module("casebook.search")
-    modules = [search_module, importlib.import_module("casebook.highlight")]
+    search_module = importlib.import_module("casebook.search.searcher")
+    modules = [search_module, importlib.import_module("casebook.search.highlight")]
     try:
-        modules.append(importlib.import_module("casebook.docsets"))
+        modules.append(importlib.import_module("casebook.search.docsets"))
     except ImportError:
         pass
     for module in modules:
@@ -383,7 +383,7 @@ def search_timers(book, requests) -> tuple[Timers, float]:
 
 def profile_search(cases_dir: Path, index_dir: Path, workdir: Path, top: int, save: Path | None, seed: int, count: int) -> None:
     from casebook.config import Settings
-    from casebook.search import SearchRequest
+    from casebook.search.searcher import SearchRequest
     from casebook.service import Casebook
 
     mix = perf.query_mix(generate.load_samples(), cases_dir, seed, count)
@@ -422,15 +422,15 @@ def profile_http(cases_dir: Path, index_dir: Path, workdir: Path, top: int, save
     import importlib
 
     from casebook.config import Settings
-    from casebook.search import SearchRequest
+    from casebook.search.searcher import SearchRequest
     from casebook.service import Casebook
-    from casebook.web import make_app
+    from casebook.web import create_app
 
     mix = perf.query_mix(generate.load_samples(), cases_dir, seed, count)
     paths = perf.page_paths(mix)
     requests = [SearchRequest(q=m["q"], categories=tuple(m["categories"]), outcomes=tuple(m["outcomes"])) for m in mix]
     book = Casebook(Settings(cases_dir=cases_dir, index_dir=index_dir))  # search log on, as served
-    client = make_app(casebook=book).test_client()
+    client = create_app(casebook=book).test_client()
     for path in paths:  # warm
         assert client.get(path).status_code == 200, path
     for name, run in (("Casebook.search (API only)", lambda i: book.search(requests[i])), ("GET / (Flask test client)", lambda i: client.get(paths[i]))):
@@ -443,7 +443,7 @@ def profile_http(cases_dir: Path, index_dir: Path, workdir: Path, top: int, save
         print(f"{name:<28} wall p50 {measure.percentile(wall, 50):6.2f} ms  p95 {measure.percentile(wall, 95):6.2f} ms  "
               f"mean {sum(wall) / len(wall):6.2f} ms  CPU mean {sum(cpu) / len(cpu):6.2f} ms  ({len(paths)} requests)")
     timers = Timers()
-    names = ("casebook.web", "casebook.webstate", "casebook.precedent", "casebook.rendering", "casebook.searchlog", "casebook.search", "casebook.highlight", "casebook.docsets")
+    names = ("casebook.web", "casebook.web.state", "casebook.search.precedent", "casebook.web.rendering", "casebook.web.searchlog", "casebook.search.searcher", "casebook.search.highlight", "casebook.search.docsets")
     modules = []
     for name in names:
         try:
@@ -460,7 +460,7 @@ def profile_http(cases_dir: Path, index_dir: Path, workdir: Path, top: int, save
 
     timers.instrument_class(jinja2.Template, "jinja2.Template", ("render",))
     timers.instrument_functions(flask.templating, (importlib.import_module("casebook.web"),))
-    client = make_app(casebook=book).test_client()
+    client = create_app(casebook=book).test_client()
     try:
         started = time.perf_counter()
         for path in paths:

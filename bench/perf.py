@@ -68,7 +68,7 @@ def casebook_cmd() -> list[str]:
     script = Path(sys.executable).parent / "casebook"
     if script.is_file():
         return [str(script)]
-    return [sys.executable, "-c", "from casebook.cli import main; main()"]
+    return [sys.executable, "-c", "from casebook.cli.main import main; main()"]
 
 
 # -- the tree ---------------------------------------------------------------------------------
@@ -102,8 +102,8 @@ def prepare_tree(n: int, seed: int, regenerate: bool, samples) -> tuple[Path, di
 def query_mix(samples, cases_dir: Path, seed: int, count: int) -> list[dict]:
     """Return `count` queries of 1-4 words from the corpus vocabulary and the synonym groups;
     every second one filtered by category, outcome or both."""
-    from casebook.analysis import STOPWORDS, get_segmenter, normalise
-    from casebook.vocabulary import load_vocabulary
+    from casebook.content.vocabulary import load_vocabulary
+    from casebook.index.analysis import STOPWORDS, get_segmenter, normalise
 
     vocabulary = load_vocabulary(cases_dir)
     segmenter = get_segmenter("rjieba", vocabulary.words)
@@ -161,7 +161,7 @@ def measure_search(cases_dir: Path, index_dir: Path, mix: list[dict]) -> dict:
     from whoosh.query import And, Not, Or, Term
 
     from casebook.config import Settings
-    from casebook.search import SearchRequest
+    from casebook.search.searcher import SearchRequest
     from casebook.service import Casebook
 
     def facet_filter(request) -> And:
@@ -193,7 +193,7 @@ def measure_search(cases_dir: Path, index_dir: Path, mix: list[dict]) -> dict:
         for name in variants:
             variants[name].clear()
         gc.collect()
-        for query, facet_filter in prepared:
+        for query, _facet_filter in prepared:
             started = time.perf_counter()
             whoosh_searcher.search(query, limit=10)
             variants["bare"].append(time.perf_counter() - started)
@@ -342,10 +342,10 @@ def measure_updates(cases_dir: Path, index_dir: Path, samples, n: int, seed: int
 def load_documents(cases_dir: Path) -> tuple[list[str], list[dict]]:
     """Return the text Casebook tokenizes (its text fields, per index document) and one stock
     baseline document per file."""
-    from casebook.documents import to_documents
-    from casebook.loader import find_files, load_file
-    from casebook.schema import TEXT_FIELDS
-    from casebook.taxonomy import load_taxonomy
+    from casebook.content.loader import find_files, load_file
+    from casebook.content.taxonomy import load_taxonomy
+    from casebook.index.documents import to_documents
+    from casebook.index.schema import TEXT_FIELDS
 
     taxonomy = load_taxonomy(cases_dir)
     texts, stock = [], []

@@ -102,8 +102,8 @@ def load_queries(path: Path) -> list[Query]:
 
 def load_documents(cases_dir: Path) -> list[Document]:
     """Load the cases as Casebook reads them: one document per case and per manual section."""
-    from casebook.loader import load_tree
-    from casebook.taxonomy import load_taxonomy
+    from casebook.content.loader import load_tree
+    from casebook.content.taxonomy import load_taxonomy
 
     result = load_tree(cases_dir, load_taxonomy(cases_dir))
     docs = []
@@ -176,7 +176,7 @@ def casebook_system(segmenter: str) -> Builder:
 
     def build(cases_dir: Path, workdir: Path, documents: list[Document], k: int):
         from casebook.config import Settings
-        from casebook.search import SearchRequest
+        from casebook.search.searcher import SearchRequest
         from casebook.service import Casebook
 
         if segmenter == "jieba":

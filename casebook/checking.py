@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .errors import ProblemList, ContentError, Problem, display_path
-from .frontmatter import SplitError
-from .loader import decode, find_files
-from .privacy import count_exemptions, scan_text
-from .training import check_all_packs, packs_dir_for
+from casebook.content.frontmatter import SplitError
+from casebook.content.loader import decode, find_files
+from casebook.content.privacy import count_exemptions, scan_text
+from casebook.errors import ContentError, Problem, ProblemList, display_path
+from casebook.packs.library import check_all_packs, packs_dir_for
 
 
 @dataclass
@@ -28,7 +28,7 @@ def check_all(casebook) -> CheckReport:
     """Validate the taxonomy, the vocabulary, every case and manual, and their privacy."""
     report = CheckReport()
     try:
-        casebook.taxonomy
+        casebook.taxonomy  # noqa: B018 (loading it is the check)
     except ContentError as exc:
         report.problems.extend(exc.problems)
         report.files = 1

@@ -6,8 +6,8 @@ import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .analysis import SEGMENTERS
-from .errors import ConfigError
+from casebook.errors import ConfigError
+from casebook.index.analysis import SEGMENTERS
 
 
 @dataclass(frozen=True)

@@ -11,16 +11,15 @@ from typing import Callable
 
 from whoosh import index as whoosh_index
 
-from .config import Settings
-from .errors import NotFoundError
-from .indexer import IndexReport, current_generation, read_manifest, update_index
-from .loader import LoadResult, load_tree
-from .docsets import DocSets
-from .schema import SCHEMA_VERSION
-from .search import SearchRequest, SearchResult, Searcher
-from .taxonomy import TAXONOMY_FILE, Taxonomy, load_taxonomy
-from .vocabulary import Vocabulary, load_vocabulary
-
+from casebook.config import Settings
+from casebook.content.loader import LoadResult, load_tree
+from casebook.content.taxonomy import TAXONOMY_FILE, Taxonomy, load_taxonomy
+from casebook.content.vocabulary import Vocabulary, load_vocabulary
+from casebook.errors import NotFoundError
+from casebook.index.build import IndexReport, current_generation, read_manifest, update_index
+from casebook.index.schema import SCHEMA_VERSION
+from casebook.search.docsets import DocSets
+from casebook.search.searcher import Searcher, SearchRequest, SearchResult
 
 REFRESH_CHECK_SECONDS = 1.0  # how stale a searcher may be; checking costs a directory listing
 RETIRE_SECONDS = 60.0  # how long a replaced searcher stays open for requests still using it
@@ -154,14 +153,14 @@ class Casebook:
 
     def last_commit(self, rel_path: str):
         """Return the last git commit that changed a case file, or None outside git."""
-        from .history import file_history
+        from casebook.git import file_history
 
         found = file_history(self.cases_dir, [self.cases_dir / rel_path])
         return found.get(rel_path)
 
     def recent(self, limit: int = 30) -> list[dict]:
         """Return recently added or changed cases, newest first: from git, else file times."""
-        from .history import recent_changes
+        from casebook.git import recent_changes
 
         searcher = self.searcher()
         out = []
@@ -176,7 +175,7 @@ class Casebook:
         generation = current_generation(self.settings.index_dir)
         files = read_manifest(generation)["files"] if generation else {}
         newest = sorted(files.items(), key=lambda item: -item[1]["stat"][0])[:limit]
-        for rel, entry in newest:
+        for _path, entry in newest:
             stored = searcher.document(key=entry["id"])
             if stored:
                 day = time.strftime("%Y-%m-%d", time.localtime(entry["stat"][0] / 1e9))

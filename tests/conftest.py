@@ -57,9 +57,9 @@ def runner() -> CliRunner:
 @pytest.fixture(scope="session")
 def app(casebook):
     """The site over the fixture knowledge base."""
-    from casebook.web import make_app
+    from casebook.web import create_app
 
-    return make_app(casebook=casebook, test_config={"TESTING": True})
+    return create_app(casebook=casebook, test_config={"TESTING": True})
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ import pickle
 
 import pytest
 
-from casebook.analysis import CaseTokenizer, Segmenter, get_segmenter, normalise
-from casebook.vocabulary import load_vocabulary
+from casebook.content.vocabulary import load_vocabulary
+from casebook.index.analysis import CaseTokenizer, Segmenter, get_segmenter, normalise
 
 from .conftest import ROOT
 

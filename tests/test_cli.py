@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from casebook.cli import cli
+from casebook.cli.main import cli
 
 
 def invoke(runner, *args, input=None):

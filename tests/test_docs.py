@@ -6,12 +6,12 @@ import re
 
 import pytest
 
-from casebook.cli import cli
-from casebook.loader import parse_case
-from casebook.model import FIELDS
-from casebook.privacy import count_exemptions, scan_text
-from casebook.scaffold import OUTCOME_PLACEHOLDER, TITLE_PLACEHOLDER
-from casebook.taxonomy import load_taxonomy
+from casebook.cli.main import cli
+from casebook.content.loader import parse_case
+from casebook.content.model import FIELDS
+from casebook.content.privacy import count_exemptions, scan_text
+from casebook.content.scaffold import OUTCOME_PLACEHOLDER, TITLE_PLACEHOLDER
+from casebook.content.taxonomy import load_taxonomy
 
 from .conftest import ROOT
 

@@ -9,8 +9,8 @@ import pytest
 from whoosh.fields import ID, NUMERIC, Schema
 from whoosh.filedb.filestore import RamStorage
 
-from casebook.docsets import DocSets, at_least
-from casebook.search import best_first
+from casebook.search.docsets import DocSets, at_least
+from casebook.search.searcher import best_first
 
 
 @pytest.fixture(scope="module")

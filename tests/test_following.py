@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from casebook.cli import cli
+from casebook.cli.main import cli
 from casebook.config import Settings
+from casebook.index.watcher import Watcher
 from casebook.service import Casebook
-from casebook.watcher import Watcher
-from casebook.web import make_app
+from casebook.web import create_app
 
 from .conftest import FIXTURES
 
@@ -57,7 +57,7 @@ def test_new_then_check_round_trip(repo, runner):
 def test_watcher_indexes_a_commit_and_the_site_shows_its_history(repo, tmp_path):
     book = Casebook(Settings(cases_dir=repo / "cases", index_dir=tmp_path / "index"))
     book.update_index()
-    client = make_app(casebook=book, test_config={"TESTING": True}).test_client()
+    client = create_app(casebook=book, test_config={"TESTING": True}).test_client()
     watcher = Watcher(book, interval=0.1)
     assert client.get("/cases/WG-2025-002").status_code == 404
     (repo / "cases" / "cases" / "WG-2025-002.md").write_text(NEW_CASE, encoding="utf-8")
@@ -76,7 +76,7 @@ def test_watcher_indexes_a_commit_and_the_site_shows_its_history(repo, tmp_path)
 def test_without_git_the_site_works_and_recent_uses_file_times(tmp_path):
     shutil.copytree(FIXTURES / "kb", tmp_path / "cases")
     book = Casebook(Settings(cases_dir=tmp_path / "cases", index_dir=tmp_path / "index"))
-    client = make_app(casebook=book, test_config={"TESTING": True}).test_client()
+    client = create_app(casebook=book, test_config={"TESTING": True}).test_client()
     page = client.get("/cases/TD-2023-001").get_data(as_text=True)
     assert "最后修改" not in page
     assert "按文件修改时间" in client.get("/recent").get_data(as_text=True)

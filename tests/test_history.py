@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from casebook.history import Change, Commit, file_history, recent_changes
+from casebook.git import Change, Commit, file_history, recent_changes
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from casebook.cli.hooks import HOOK_MARKER, install_hook
+from casebook.content.scaffold import new_case
+from casebook.content.taxonomy import load_taxonomy
 from casebook.errors import ConfigError
-from casebook.hooks import HOOK_MARKER, install_hook
-from casebook.scaffold import new_case
-from casebook.taxonomy import load_taxonomy
 
 CASEBOOK = Path(sys.executable).parent / "casebook"
 CASE = "cases/cases/YW-2021-001.md"  # the fixture kb's `cases/` folder, inside the repository's cases/

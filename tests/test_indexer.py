@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from casebook.config import Settings
-from casebook.indexer import CURRENT, current_generation, read_manifest
-from casebook.search import SearchRequest
+from casebook.index.build import CURRENT, current_generation, read_manifest
+from casebook.search.searcher import SearchRequest
 from casebook.service import Casebook
 
 

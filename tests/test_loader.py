@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-
 import pytest
 
+from casebook.content.loader import load_file, load_tree, parse_case
+from casebook.content.taxonomy import load_taxonomy
+from casebook.content.vocabulary import load_vocabulary
 from casebook.errors import ContentError
-from casebook.loader import load_file, load_tree, parse_case
-from casebook.taxonomy import load_taxonomy
-from casebook.vocabulary import load_vocabulary
 
 from .conftest import FIXTURES
 

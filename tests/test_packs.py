@@ -15,13 +15,13 @@ import docx
 import pytest
 from docx.oxml.ns import qn
 
+from casebook.content.loader import load_tree
+from casebook.content.taxonomy import load_taxonomy
 from casebook.errors import NotFoundError
-from casebook.handout import TRAINEE, TRAINER, build_handouts, read_manifest
-from casebook.loader import load_tree
-from casebook.offline import build_offline
-from casebook.packs import check_packs, find_packs, load_pack
-from casebook.taxonomy import load_taxonomy
-from casebook.versions import case_versions, pack_status
+from casebook.packs.handout import TRAINEE, TRAINER, build_handouts, read_manifest
+from casebook.packs.offline import build_offline
+from casebook.packs.pack import check_packs, find_packs, load_pack
+from casebook.packs.versions import case_versions, pack_status
 
 from .conftest import ROOT
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from casebook.cli import cli
+from casebook.cli.main import cli
 
 from .conftest import FIXTURES
 

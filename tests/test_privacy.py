@@ -2,7 +2,7 @@
 
 import pytest
 
-from casebook.privacy import Finding, count_exemptions, scan_text
+from casebook.content.privacy import Finding, count_exemptions, scan_text
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 

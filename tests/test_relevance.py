@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from casebook.loader import load_tree
-from casebook.taxonomy import load_taxonomy
+from casebook.content.loader import load_tree
+from casebook.content.taxonomy import load_taxonomy
 
 ROOT = Path(__file__).parent.parent
 CASES = ROOT / "cases"

@@ -8,12 +8,12 @@ import pytest
 
 from casebook.checking import check_all
 from casebook.config import Settings
+from casebook.content.frontmatter import parse, split
+from casebook.content.model import CASE_SECTIONS, FIELDS
+from casebook.content.scaffold import FIELD_HINTS, find_placeholders, new_case
+from casebook.content.taxonomy import Taxonomy, Term, load_taxonomy
 from casebook.errors import ConfigError
-from casebook.frontmatter import parse, split
-from casebook.model import CASE_SECTIONS, FIELDS
-from casebook.scaffold import FIELD_HINTS, find_placeholders, new_case
 from casebook.service import Casebook
-from casebook.taxonomy import Taxonomy, Term, load_taxonomy
 
 TODAY = date(2026, 3, 5)
 OUTCOMES = "赔偿, 部分赔偿, 补偿, 退还运费, 道歉解释, 申诉不成立, 调解不成, 不予受理"

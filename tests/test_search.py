@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from casebook.errors import QueryError
-from casebook.search import SearchRequest, min_should_match
+from casebook.search.searcher import SearchRequest, min_should_match
 
 
 def ids(result) -> list[str]:

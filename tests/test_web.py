@@ -11,7 +11,7 @@ import pytest
 
 from casebook.config import Settings
 from casebook.service import Casebook
-from casebook.web import make_app
+from casebook.web import create_app
 
 from .conftest import FIXTURES
 
@@ -190,7 +190,7 @@ def test_pages_load_nothing_from_elsewhere_and_stay_small(client):
 def hostile_client(tmp_path_factory):
     book = Casebook(Settings(cases_dir=FIXTURES / "hostile", index_dir=tmp_path_factory.mktemp("hostile-index")))
     book.update_index()
-    yield make_app(casebook=book, test_config={"TESTING": True}).test_client()
+    yield create_app(casebook=book, test_config={"TESTING": True}).test_client()
     book.close()
 
 
@@ -238,7 +238,7 @@ def test_an_index_rebuilt_elsewhere_is_picked_up_without_restart(cases_dir, tmp_
     monkeypatch.setattr(service, "REFRESH_CHECK_SECONDS", 0.0)
     site_book = Casebook(Settings(cases_dir=cases_dir, index_dir=tmp_path / "index"))
     site_book.update_index()
-    client = make_app(casebook=site_book, test_config={"TESTING": True}).test_client()
+    client = create_app(casebook=site_book, test_config={"TESTING": True}).test_client()
     assert client.get("/api/cases/WG-2025-009").status_code == 404
     source = (cases_dir / "cases" / "WG-2025-001.md").read_text(encoding="utf-8")
     (cases_dir / "cases" / "WG-2025-009.md").write_text(source.replace("WG-2025-001", "WG-2025-009"), encoding="utf-8")
@@ -253,7 +253,7 @@ def test_search_log_can_be_switched_off(casebook, kb_dir):
     from dataclasses import replace
 
     quiet = Casebook(replace(casebook.settings, search_log=False))
-    app = make_app(casebook=quiet, test_config={"TESTING": True})
+    app = create_app(casebook=quiet, test_config={"TESTING": True})
     client = app.test_client()
     client.get("/?q=驿站")
     assert "casebook.searchlog" not in app.extensions

@@ -1,0 +1,291 @@
+"""Read case files into validated Case records, collecting every problem on the way."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from casebook.content.frontmatter import Mapping, SplitError, parse, split
+from casebook.content.model import (
+    CASE_SECTIONS,
+    DATE_PATTERN,
+    FIELDS,
+    FIELDS_BY_NAME,
+    ID_PATTERN,
+    Case,
+    Section,
+    anchor_for,
+)
+from casebook.content.taxonomy import Taxonomy
+from casebook.errors import Problem, ProblemList, display_path
+
+_HEADING = re.compile(r"^##\s+(.+?)\s*#*\s*$")
+
+
+@dataclass
+class LoadResult(ProblemList):
+    """Cases that loaded, and every problem found in the tree."""
+
+    cases: list[Case] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    files: int = 0
+
+
+def find_files(cases_dir: Path) -> list[Path]:
+    """Return every Markdown file under the cases directory, in a stable order."""
+    return sorted(p for p in cases_dir.rglob("*.md") if p.is_file())
+
+
+def decode(raw: bytes) -> str:
+    """Decode file bytes as UTF-8 (BOM allowed) with normalised newlines; raise SplitError."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        hint = ""
+        try:
+            raw.decode("gb18030")
+            hint = "; it looks like GBK/GB18030 (a Windows editor's default): re-save it as UTF-8"
+        except UnicodeDecodeError:
+            pass
+        raise SplitError(f"file is not UTF-8 (byte 0x{raw[exc.start]:02x}){hint}", line, col) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def load_file(path: Path, taxonomy: Taxonomy, shown: str | None = None) -> tuple[Case | None, list[Problem]]:
+    """Read one file; return the case (None if it has errors) and all its problems."""
+    shown = shown or display_path(path)
+    raw = path.read_bytes()
+    return parse_case(raw, shown, taxonomy)
+
+
+def parse_case(raw: bytes, shown: str, taxonomy: Taxonomy) -> tuple[Case | None, list[Problem]]:
+    """Validate file content; return the case (None if any error) and its problems."""
+    try:
+        parts = split(decode(raw))
+        mapping = parse(parts.yaml_text, parts.yaml_line)
+    except SplitError as exc:
+        return None, [Problem(shown, exc.line, exc.col, str(exc))]
+    problems = _check_fields(mapping, shown, taxonomy, parts.yaml_line)
+    kind = mapping.data.get("type") or "case"
+    sections = split_sections(parts.body, parts.body_line)
+    if kind == "manual" and not sections:
+        problems.append(
+            Problem(shown, parts.body_line, 1, "manual has no sections: split it into '## ' sections")
+        )
+    if kind == "case":
+        titles = {s.title for s in sections}
+        for title in CASE_SECTIONS:
+            if title not in titles:
+                problems.append(
+                    Problem(shown, parts.body_line, 1, f"case body lacks the section '## {title}'", "warning")
+                )
+    if any(p.is_error for p in problems):
+        return None, problems
+    values = {name: _convert(name, mapping.data.get(name)) for name in FIELDS_BY_NAME}
+    values["type"] = kind
+    case = Case(
+        path=shown,
+        body=parts.body,
+        sections=sections,
+        digest=hashlib.sha1(raw).hexdigest(),
+        lines={name: mark[0] for name, mark in mapping.key_marks.items()},
+        **values,
+    )
+    return case, problems
+
+
+def _check_fields(mapping: Mapping, shown: str, taxonomy: Taxonomy, first_line: int) -> list[Problem]:
+    """Check each field against its declaration; return the problems in file order."""
+    problems: list[Problem] = []
+    data = mapping.data
+    for name, line, col in mapping.duplicates:
+        problems.append(Problem(shown, line, col, f"{name}: field given twice; the last value wins", "warning"))
+    kind = data.get("type", "case")
+    for name in data:
+        line, col = mapping.key_marks.get(str(name), (first_line, 1))
+        if str(name) not in FIELDS_BY_NAME:
+            known = difflib.get_close_matches(str(name), FIELDS_BY_NAME, n=1)
+            hint = f"; did you mean '{known[0]}'?" if known else ""
+            problems.append(Problem(shown, line, col, f"{name}: unknown field{hint}", "warning"))
+    for spec in FIELDS:
+        needed = spec.required == "always" or (spec.required == "case" and kind == "case")
+        if spec.name not in data or data[spec.name] in (None, ""):
+            if needed:
+                problems.append(
+                    Problem(shown, first_line - 1, 1, f"{spec.name}: required field is missing ({spec.help})")
+                )
+            continue
+        line, col = mapping.value_marks[spec.name]
+        message = _check_value(spec.kind, spec.choices, data[spec.name], taxonomy)
+        if message:
+            problems.append(Problem(shown, line, col, f"{spec.name}: {message}"))
+        elif spec.kind in ("list", "idlist"):
+            marks = mapping.item_marks.get(spec.name, [])
+            for index, item in enumerate(data[spec.name]):
+                item_line, item_col = marks[index] if index < len(marks) else (line, col)
+                if isinstance(item, int) and not isinstance(item, bool) and spec.kind == "list":
+                    continue  # a number such as 12305 is a fine tag; it is kept as text
+                if not isinstance(item, str) or not item.strip():
+                    problems.append(
+                        Problem(shown, item_line, item_col, f"{spec.name}: expected text items but received: {item!r}")
+                    )
+                elif spec.kind == "idlist" and not ID_PATTERN.match(item):
+                    problems.append(
+                        Problem(shown, item_line, item_col, f"{spec.name}: not a valid case id: '{item}'")
+                    )
+    return sorted(problems, key=lambda p: (p.line, p.col))
+
+
+def _check_value(kind: str, choices: str | None, value, taxonomy: Taxonomy) -> str | None:
+    """Return a message if the value does not fit its declared kind, else None."""
+    if kind in ("text", "id", "choice") and not isinstance(value, str):
+        return f"expected text but received {_describe(value)}"
+    if kind == "id" and not ID_PATTERN.match(value):
+        return f"expected letters, digits and dashes (e.g. TD-2023-004) but received: '{value}'"
+    if kind == "choice":
+        allowed = taxonomy.choices(choices)
+        if value not in allowed:
+            near = difflib.get_close_matches(value, allowed, n=1, cutoff=0.3)
+            hint = f"; did you mean '{near[0]}'?" if near else ""
+            return f"expected one of ({', '.join(allowed)}) but received: '{value}'{hint}"
+    if kind == "date":
+        if isinstance(value, dt.datetime) or not isinstance(value, (dt.date, str)):
+            return f"expected a date YYYY-MM-DD but received {_describe(value)}"
+        if isinstance(value, str):
+            if not DATE_PATTERN.match(value):
+                return f"expected a date YYYY-MM-DD but received: '{value}'"
+            try:
+                dt.date.fromisoformat(value)
+            except ValueError:
+                return f"not a real date: '{value}'"
+    if kind == "number":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return f"expected a number of yuan (e.g. 260 or 99.5) but received {_describe(value)}"
+        if value < 0:
+            return f"expected zero or more yuan but received: {value}"
+    if kind == "bool" and not isinstance(value, bool):
+        return f"expected true or false but received {_describe(value)}"
+    if kind in ("list", "idlist") and not isinstance(value, list):
+        example = "[智能快件箱, 丢失]" if kind == "list" else "[TD-2023-002]"
+        return f"expected a list such as {example} but received {_describe(value)}"
+    return None
+
+
+def _describe(value) -> str:
+    """Describe a received value for a message, naming its YAML type."""
+    if isinstance(value, bool):
+        return f"a true/false value: {str(value).lower()} (quote it to make it text)"
+    if isinstance(value, str):
+        return f"text: '{value}'"
+    if isinstance(value, (int, float)):
+        return f"a number: {value}"
+    if isinstance(value, dt.date):
+        return f"a date: {value.isoformat()}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return f"{type(value).__name__}: {value!r}"
+
+
+def _convert(name: str, value):
+    """Turn a validated YAML value into the Case attribute's type."""
+    spec = FIELDS_BY_NAME[name]
+    if value is None:
+        return [] if spec.kind in ("list", "idlist") else None
+    if spec.kind == "date" and isinstance(value, dt.date):
+        return value.isoformat()
+    if spec.kind == "number" and not isinstance(value, bool):
+        return float(value)
+    if spec.kind in ("list", "idlist"):
+        return [str(v).strip() for v in value] if isinstance(value, list) else []
+    if spec.kind in ("text", "id", "choice"):
+        return str(value).strip()
+    return value
+
+
+def split_sections(body: str, first_line: int = 1) -> list[Section]:
+    """Split a body into its `##` sections, skipping headings inside code fences."""
+    sections: list[Section] = []
+    current: tuple[str, int] | None = None
+    buffer: list[str] = []
+    fenced = False
+    for offset, line in enumerate(body.split("\n")):
+        if line.lstrip().startswith(("```", "~~~")):
+            fenced = not fenced
+        match = None if fenced else _HEADING.match(line)
+        if match:
+            if current:
+                sections.append(_section(current, buffer))
+            current, buffer = (match.group(1), first_line + offset), []
+        elif current:
+            buffer.append(line)
+    if current:
+        sections.append(_section(current, buffer))
+    return sections
+
+
+def _section(current: tuple[str, int], buffer: list[str]) -> Section:
+    title, line = current
+    return Section(title, anchor_for(title), "\n".join(buffer).strip(), line)
+
+
+def load_tree(cases_dir: Path, taxonomy: Taxonomy) -> LoadResult:
+    """Load every file under the cases directory; report bad files, keep the good ones."""
+    result = LoadResult()
+    for path in find_files(cases_dir):
+        result.files += 1
+        case, problems = load_file(path, taxonomy)
+        result.problems.extend(problems)
+        if case is not None:
+            result.cases.append(case)
+    result.problems.extend(check_links(result.cases))
+    dropped = {id(c) for c in duplicates_to_drop(result.cases)}
+    result.cases = [c for c in result.cases if id(c) not in dropped]
+    return result
+
+
+def duplicates_to_drop(cases: list[Case]) -> list[Case]:
+    """Return every case whose id an earlier file (in path order) already uses."""
+    seen: set[str] = set()
+    dropped = []
+    for case in cases:
+        if case.id in seen:
+            dropped.append(case)
+        seen.add(case.id)
+    return dropped
+
+
+def check_links(cases: list[Case]) -> list[Problem]:
+    """Report ids used by two files (naming both) and `related` ids that do not exist."""
+    problems: list[Problem] = []
+    by_id: dict[str, list[Case]] = {}
+    for case in cases:
+        by_id.setdefault(case.id, []).append(case)
+    for case_id, owners in by_id.items():
+        if len(owners) > 1:
+            for owner in owners:
+                others = ", ".join(o.path for o in owners if o is not owner)
+                problems.append(Problem(owner.path, _line_of(owner, "id"), 1, f"id: duplicate id '{case_id}', also used in {others}"))
+    for case in cases:
+        for target in case.related:
+            if target not in by_id:
+                near = difflib.get_close_matches(target, by_id, n=1, cutoff=0.8)
+                hint = f"; did you mean '{near[0]}'?" if near else ""
+                problems.append(
+                    Problem(case.path, _line_of(case, "related"), 1, f"related: no case has the id '{target}'{hint}")
+                )
+            elif target == case.id:
+                problems.append(Problem(case.path, _line_of(case, "related"), 1, "related: a case cannot relate to itself"))
+    return problems
+
+
+def _line_of(case: Case, name: str) -> int:
+    """Return the line of a front-matter key in a loaded case's file."""
+    return case.lines.get(name, 1)

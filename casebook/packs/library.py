@@ -1,0 +1,101 @@
+"""Training packs as the CLI and the site use them: find, load, build, compare."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from casebook.content.model import Case
+from casebook.errors import Problem, display_path
+from casebook.packs.docx import docx_bytes
+from casebook.packs.handout import EDITIONS, build_handouts, compose_handout, manifest_path, read_manifest, render_html
+from casebook.packs.offline import offline_html
+from casebook.packs.pack import Pack, PackEntry, find_packs, load_pack
+from casebook.packs.versions import StatusLine, case_versions, pack_status
+
+BUILD_DIR = "build"  # under packs/: where `pack build` writes by default
+
+
+@dataclass
+class Library:
+    """The loaded cases of a knowledge base, with their versions, for building packs."""
+
+    cases: dict[str, Case]
+    versions: dict[str, str]
+    cases_dir: Path
+    packs_dir: Path
+
+    @property
+    def known_ids(self) -> set[str]:
+        return set(self.cases)
+
+
+def packs_dir_for(cases_dir: Path) -> Path:
+    """Return the packs folder that belongs to a cases folder (packs/ beside it)."""
+    return cases_dir.parent / "packs"
+
+
+def open_library(casebook) -> Library:
+    """Load every valid case and its version (git commit or content hash)."""
+    loaded = casebook.load()
+    cases = {case.id: case for case in loaded.cases if case.type == "case"}
+    return Library(cases, case_versions(cases.values(), casebook.cases_dir), casebook.cases_dir, packs_dir_for(casebook.cases_dir))
+
+
+def check_all_packs(packs_dir: Path, known_ids: set[str]) -> tuple[int, list[Problem]]:
+    """Validate every pack file; return how many there are and their problems."""
+    problems: list[Problem] = []
+    paths = find_packs(packs_dir) if packs_dir.is_dir() else []
+    for path in paths:
+        problems.extend(load_pack(path, known_ids)[1])
+    return len(paths), problems
+
+
+def list_packs(library: Library) -> list[tuple[Path, Pack | None, list[Problem]]]:
+    """Return every pack file with the pack (None if invalid) and its problems."""
+    if not library.packs_dir.is_dir():
+        return []
+    return [(path, *load_pack(path, library.known_ids)) for path in find_packs(library.packs_dir)]
+
+
+def find_pack(library: Library, stem: str) -> tuple[Pack | None, list[Problem]]:
+    """Return the pack whose file name (without suffix) is `stem`."""
+    for path, pack, problems in list_packs(library):
+        if path.stem == stem:
+            return pack, problems
+    return None, [Problem(display_path(library.packs_dir / f"{stem}.yaml"), 1, 1, "no such pack")]
+
+
+def build(library: Library, pack: Pack, out_dir: Path) -> list[Path]:
+    """Write both handouts (HTML and DOCX), the offline pack and the manifest to `out_dir`."""
+    written = build_handouts(pack, library.cases, out_dir, library.versions)
+    offline = out_dir / f"{pack.stem}-离线版.html"
+    offline.write_bytes(offline_html(pack, library.cases, library.versions).encode("utf-8"))
+    return [*written, offline]
+
+
+def status(library: Library, pack: Pack, out_dir: Path) -> list[StatusLine] | None:
+    """Return which cases changed since the pack was built in `out_dir` (None if never built)."""
+    path = manifest_path(pack, out_dir)
+    if not path.is_file():
+        return None
+    built = read_manifest(path).versions
+    return pack_status(pack, built, library.versions, library.cases_dir, library.cases)
+
+
+def render(library: Library, pack: Pack, edition_key: str, fmt: str) -> tuple[bytes, str, str]:
+    """Return one edition of a pack in memory as (bytes, mimetype, file name); writes nothing."""
+    if fmt == "offline":
+        return offline_html(pack, library.cases, library.versions).encode("utf-8"), "text/html", f"{pack.stem}-离线版.html"
+    edition = next(e for e in EDITIONS if e.key == edition_key)
+    handout = compose_handout(pack, library.cases, library.versions, edition)
+    if fmt == "docx":
+        mimetype = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+        return docx_bytes(handout), mimetype, f"{pack.stem}-{edition.label}.docx"
+    return render_html(handout).encode("utf-8"), "text/html", f"{pack.stem}-{edition.label}.html"
+
+
+def tray_pack(ids: list[str], title: str, audience: str, intro: str, known: set[str]) -> Pack:
+    """Return a pack made from the site's tray (cases chosen in the browser)."""
+    entries = tuple(PackEntry(case_id) for case_id in dict.fromkeys(ids) if case_id in known)
+    return Pack(title=title.strip() or "培训包", entries=entries, path="(tray)", stem="training-pack", audience=audience.strip(), intro=intro.strip())

@@ -1,0 +1,89 @@
+"""The search site: `create_app` builds it; views live in modules by area."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, Response, current_app, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from casebook.config import Settings, settings_from_env
+from casebook.errors import NotFoundError, QueryError
+from casebook.service import Casebook
+from casebook.web import cases, editors, search  # noqa: F401 (importing them registers their routes)
+from casebook.web.context import bp, wants_json
+from casebook.web.packs import packs
+from casebook.web.searchlog import SearchLog
+
+PACKAGE = Path(__file__).resolve().parent.parent
+
+
+def site_folder(name: str) -> Path:
+    """Return the site's `templates` or `static` folder: inside the package when installed from a
+    wheel, at the top of the checkout (where the design keeps them) otherwise."""
+    packaged = PACKAGE / name
+    return packaged if packaged.is_dir() else PACKAGE.parent / name
+
+
+def _error(status: int, message: str, param: str | None = None):
+    if wants_json():
+        body = {"error": {"status": status, "message": message}}
+        if param:
+            body["error"]["param"] = param
+        return jsonify(body), status
+    return render_template("error.html", status=status, message=message), status
+
+
+@bp.app_errorhandler(QueryError)
+def handle_query_error(exc: QueryError):
+    return _error(400, str(exc), exc.param)
+
+
+@bp.app_errorhandler(NotFoundError)
+def handle_not_found(exc: NotFoundError):
+    return _error(404, str(exc))
+
+
+@bp.app_errorhandler(HTTPException)
+def handle_http(exc: HTTPException):
+    return _error(exc.code or 500, exc.description or exc.name)
+
+
+@bp.app_errorhandler(Exception)
+def handle_unexpected(exc: Exception):
+    current_app.logger.exception("unexpected error on %s", request.full_path)
+    return _error(500, "服务器内部错误，请稍后再试" if not wants_json() else "internal error")
+
+
+CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+
+
+@bp.after_app_request
+def security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    return response
+
+
+# -- the application ------------------------------------------------------------------------
+
+
+def create_app(settings: Settings | None = None, test_config: dict | None = None, casebook: Casebook | None = None) -> Flask:
+    """Create the Flask application for a knowledge base (or for an open Casebook)."""
+    app = Flask(__name__, template_folder=site_folder("templates"), static_folder=site_folder("static"))
+    app.config.update(JSON_AS_ASCII=False, SEND_FILE_MAX_AGE_DEFAULT=3600)
+    if test_config:
+        app.config.update(test_config)
+    app.json.ensure_ascii = False
+    if casebook is None:
+        settings = settings or app.config.get("CASEBOOK_SETTINGS") or settings_from_env()
+        casebook = Casebook(settings)
+    app.extensions["casebook"] = casebook
+    if casebook.settings.search_log:
+        app.extensions["casebook.searchlog"] = SearchLog(casebook.settings.index_dir / "searchlog.sqlite")
+    app.register_blueprint(bp)
+    app.register_blueprint(packs)
+    app.jinja_env.globals["nav"] = [("/", "案例检索"), ("/laws/", "法规索引"), ("/recent", "最近更新"), ("/packs/", "培训包"), ("/insights", "检索分析")]
+    return app

@@ -1,0 +1,107 @@
+"""Case, manual and law pages, and the case JSON."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+from flask import abort, jsonify, render_template, request, url_for
+from markupsafe import Markup
+from werkzeug.datastructures import MultiDict
+
+from casebook.content.loader import split_sections
+from casebook.errors import NotFoundError, QueryError
+from casebook.search.searcher import SearchRequest
+from casebook.web.context import book, bp, search_log
+from casebook.web.rendering import citation, parse_legal_basis, render_markdown
+from casebook.web.state import (
+    request_from_args,
+    url_for_args,
+)
+
+
+def _case_context(case_id: str) -> dict:
+    casebook = book()
+    record = casebook.document(case_id)
+    bases = [parse_legal_basis(text) for text in record.get("legal_basis", [])]
+    related = []
+    for other in record.get("related", []):
+        try:
+            related.append(casebook.document(other))
+        except NotFoundError:
+            continue
+    sections = []
+    if record.get("type") == "manual":
+        sections = split_sections(record.get("body", ""))  # the index's splitter: anchors agree
+    return {
+        "record": record,
+        "body": Markup(render_markdown(record.get("body", ""))),
+        "bases": [(b, url_for("site.law_page", basis=b.text)) for b in bases],
+        "related": related,
+        "similar": casebook.searcher().similar(case_id),
+        "citation": citation(record),
+        "sections": sections,
+        "tag_urls": [(tag, url_for_args("/", [("q", f'标签:"{tag}"')])) for tag in record.get("tags", [])],
+        "category_url": url_for_args("/", [("category", record["category"])]) if record.get("category") else None,
+        "outcome_url": url_for_args("/", [("outcome", record["outcome"])]) if record.get("outcome") else None,
+    }
+
+
+@bp.route("/cases/<case_id>")
+def case_page(case_id: str):
+    context = _case_context(case_id)
+    context["history"] = book().last_commit(context["record"]["path"])
+    origin = request.args.get("from")
+    context["navigation"] = _neighbours(origin, request.args.get("pos", "")) if origin is not None else None
+    log = search_log()
+    if log and request.args.get("sid", "").isdigit():
+        log.record_click(int(request.args["sid"]), case_id)
+    return render_template("case.html", **context)
+
+
+def _neighbours(origin: str, pos: str) -> dict | None:
+    """Return previous/next links and the back link for a case opened from a result list."""
+    if not pos.isdigit() or int(pos) < 1:
+        return None
+    position = int(pos)
+    args = MultiDict(parse_qsl(origin, keep_blank_values=False))
+    casebook = book()
+    try:
+        base = request_from_args(args, casebook.taxonomy)
+    except QueryError:
+        return None
+    links = {"back": url_for_args("/", [*args.items(multi=True), *([("page", str((position - 1) // base.per_page + 1))] if position > base.per_page else [])]), "position": position}
+    for name, target in (("prev", position - 1), ("next", position + 1)):
+        if target < 1:
+            continue
+        result = casebook.search(SearchRequest(**{**base.__dict__, "page": target, "per_page": 1}))
+        if target <= result.total and result.hits:
+            hit = result.hits[0]
+            path, _, anchor = hit.url.partition("#")
+            links[name] = {"title": hit.title, "href": url_for_args(path, [("from", origin), ("pos", str(target))]) + (f"#{anchor}" if anchor else "")}
+        links["total"] = result.total
+    return links
+
+
+@bp.route("/laws/")
+def laws_index():
+    grouped: dict[str, list[tuple[str, int, str]]] = {}
+    for basis, count in book().searcher().legal_bases():
+        parsed = parse_legal_basis(basis)
+        grouped.setdefault(parsed.key, []).append((parsed.article or basis, count, url_for("site.law_page", basis=basis)))
+    return render_template("laws.html", grouped=sorted(grouped.items()))
+
+
+@bp.route("/laws/<path:basis>")
+def law_page(basis: str):
+    hits = book().searcher().cited_by(basis)
+    if not hits:
+        abort(404, description=f"没有案例引用“{basis}”")
+    return render_template("law.html", basis=parse_legal_basis(basis), hits=hits)
+
+
+@bp.route("/api/cases/<case_id>")
+def api_case(case_id: str):
+    record = book().document(case_id)
+    record["url"] = url_for("site.case_page", case_id=case_id)
+    record["html"] = render_markdown(record.get("body", ""))
+    return jsonify(record)

@@ -1,0 +1,31 @@
+"""Editors' pages: recent changes and the search-log insights."""
+
+from __future__ import annotations
+
+import json
+
+from flask import render_template
+
+from casebook.web.context import book, bp, search_log
+from casebook.web.state import (
+    url_for_args,
+)
+
+
+@bp.route("/recent")
+def recent_page():
+    return render_template("recent.html", changes=book().recent())
+
+
+
+@bp.route("/insights")
+def insights():
+    log = search_log()
+    zero, unclicked = log.report() if log else ([], [])
+
+    def link(stat) -> str:
+        return url_for_args("/", [("q", stat.q), *[(k, v) for k, vs in json.loads(stat.filters).items() for v in vs]])
+
+    return render_template("insights.html", enabled=log is not None, zero=[(s, link(s)) for s in zero], unclicked=[(s, link(s)) for s in unclicked])
+
+

@@ -1,0 +1,106 @@
+"""Training packs on the site: the pack list, a pack's page and handouts, and the tray's build.
+
+Handouts are built in memory on each request; nothing is written on the server.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote as urlquote
+
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+
+from casebook.errors import QueryError
+
+packs = Blueprint("packs", __name__)
+
+
+def book():
+    return current_app.extensions["casebook"]
+
+
+def library():
+    """Return the loaded cases for packs, reloaded when the index changes."""
+    from casebook.index.build import current_generation
+    from casebook.packs.library import open_library
+
+    casebook = book()
+    generation = current_generation(casebook.settings.index_dir)
+    key = (generation, (generation / "manifest.json").stat().st_mtime_ns if generation else 0)
+    cached = current_app.extensions.get("casebook.library")
+    if cached is None or cached[0] != key:
+        cached = (key, open_library(casebook))
+        current_app.extensions["casebook.library"] = cached
+    return cached[1]
+
+
+FORMATS = {"html": "html", "docx": "docx"}
+
+
+def _downloads(stem: str) -> list[tuple[str, str]]:
+    links = [(f"{label} {fmt.upper()}", url_for("packs.pack_file", stem=stem, edition=key, fmt=fmt)) for key, label in (("trainee", "学员版"), ("trainer", "讲师版")) for fmt in FORMATS]
+    return links + [("离线版（可检索，单个 HTML）", url_for("packs.pack_file", stem=stem, edition="trainer", fmt="offline"))]
+
+
+@packs.route("/packs/")
+def packs_page():
+    from casebook.packs.library import list_packs
+
+    rows = [(path, pack, [p for p in problems if p.is_error], _downloads(path.stem)) for path, pack, problems in list_packs(library())]
+    return render_template("packs.html", rows=rows)
+
+
+@packs.route("/packs/<stem>")
+def pack_page(stem: str):
+    from casebook.packs.library import BUILD_DIR, find_pack, status
+
+    lib = library()
+    pack, problems = find_pack(lib, stem)
+    if pack is None:
+        abort(404, description="; ".join(str(p) for p in problems if p.is_error) or f"没有名为“{stem}”的培训包")
+    lines = status(lib, pack, lib.packs_dir / BUILD_DIR)
+    entries = [(entry, lib.cases.get(entry.id)) for entry in pack.entries]
+    return render_template("pack.html", pack=pack, entries=entries, status=lines, downloads=_downloads(stem))
+
+
+@packs.route("/packs/<stem>/<edition>.<fmt>")
+def pack_file(stem: str, edition: str, fmt: str):
+    from casebook.packs.library import find_pack
+
+    if edition not in ("trainee", "trainer") or fmt not in ("html", "docx", "offline"):
+        abort(404)
+    lib = library()
+    pack, _ = find_pack(lib, stem)
+    if pack is None:
+        abort(404, description=f"没有名为“{stem}”的培训包")
+    return _send_pack(lib, pack, edition, fmt)
+
+
+@packs.route("/packs/tray", methods=["POST"])
+def pack_from_tray():
+    """Build handouts from the browser's tray, in memory: nothing is written on the server."""
+    from casebook.packs.library import tray_pack
+
+    lib = library()
+    ids = [i for i in request.form.getlist("id") if i]
+    if not ids or len(ids) > 200:
+        raise QueryError("id: choose between 1 and 200 cases", "id")
+    unknown = [i for i in ids if i not in lib.cases]
+    if unknown:
+        raise QueryError(f"id: no case has the id '{unknown[0][:40]}'", "id")
+    edition, fmt = request.form.get("edition", "trainer"), request.form.get("format", "html")
+    if edition not in ("trainee", "trainer") or fmt not in ("html", "docx", "offline"):
+        raise QueryError("format: expected html, docx or offline for edition trainee or trainer", "format")
+    pack = tray_pack(ids, request.form.get("title", ""), request.form.get("audience", ""), request.form.get("intro", ""), lib.known_ids)
+    return _send_pack(lib, pack, edition, fmt)
+
+
+def _send_pack(lib, pack, edition: str, fmt: str) -> Response:
+    from casebook.packs.library import render
+
+    data, mimetype, name = render(lib, pack, edition, fmt)
+    disposition = "attachment" if fmt == "docx" else "inline"
+    response = Response(data, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{urlquote(name)}"
+    # Handouts carry their own inline styles and (offline) script: a CSP of their own.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
+    return response

@@ -1,0 +1,73 @@
+"""Render case bodies: Markdown to HTML, then sanitised with an allow-list, and citations."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import markdown
+import nh3
+from markdown.extensions.toc import TocExtension
+
+from casebook.content.model import anchor_for
+
+ALLOWED_TAGS = {
+    "p", "br", "hr", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "strong", "em", "b", "i", "code", "pre",
+    "blockquote", "table", "thead", "tbody", "tr", "th", "td", "a", "sup", "sub", "del", "dl", "dt", "dd",
+}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "h2": {"id"}, "h3": {"id"}, "th": {"align"}, "td": {"align"}}
+URL_SCHEMES = {"http", "https", "mailto"}
+
+_LEGAL = re.compile(r"^《(?P<law>[^》]+)》\s*(?:[(（](?P<edition>\d{4})[)）])?\s*(?P<article>第[^\s]+条)?")
+
+
+def render_markdown(text: str) -> str:
+    """Return sanitised HTML for a Markdown body; headings get the same anchors as the index."""
+    renderer = markdown.Markdown(
+        extensions=["tables", "sane_lists", TocExtension(slugify=lambda value, _sep: anchor_for(value), toc_depth="2-3")],
+        output_format="html",
+    )
+    html = renderer.convert(text)
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel="noopener noreferrer nofollow",
+        strip_comments=True,
+    )
+
+
+@dataclass(frozen=True)
+class LegalBasis:
+    """A cited rule split into law, edition and article (for the cited-by pages)."""
+
+    text: str
+    law: str
+    edition: str
+    article: str
+
+    @property
+    def key(self) -> str:
+        """Return the law with its edition, e.g. 快递市场管理办法(2024)."""
+        return f"{self.law}({self.edition})" if self.edition else self.law
+
+
+def parse_legal_basis(text: str) -> LegalBasis:
+    """Split `《快递市场管理办法》(2024) 第二十八条` into its parts (unparsed text stays whole)."""
+    match = _LEGAL.match(text.strip())
+    if not match:
+        return LegalBasis(text, text, "", "")
+    return LegalBasis(text, match["law"], match["edition"] or "", match["article"] or "")
+
+
+def citation(record: dict) -> str:
+    """Return the one-line citation of a case for a handler's report."""
+    parts = [f"《{record['title']}》"]
+    if record.get("type") == "manual":
+        parts.append("处理手册")
+    if record.get("region"):
+        parts.append(record["region"])
+    if record.get("date"):
+        parts.append(f"{record['date']} 结案" if record.get("type") != "manual" else record["date"])
+    return f"[{record['id']}] " + "，".join(parts)

@@ -1,0 +1,151 @@
+"""Search views: the result page, its CSV export and its JSON twin, one result rendered three ways."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Response, jsonify, render_template, request
+from markupsafe import Markup
+from werkzeug.datastructures import MultiDict
+
+from casebook.search.precedent import summarise
+from casebook.search.searcher import SearchRequest
+from casebook.web.context import book, bp, search_log, wants_json
+from casebook.web.state import (
+    SORT_LABELS,
+    TYPE_LABELS,
+    active_filters,
+    describe,
+    facet_values,
+    page_links,
+    request_from_args,
+    state_args,
+    url_for_args,
+    with_args,
+)
+
+EXPORT_LIMIT = 1000
+
+
+def _run_search(args: MultiDict, per_page: int = 10):
+    """Run the search an URL asks for, relaxing it once if it found nothing."""
+    casebook = book()
+    search_request = request_from_args(args, casebook.taxonomy, per_page)
+    result = casebook.search(search_request)
+    relaxed = None
+    if result.total == 0 and result.suggestions and not args.get("strict") and not wants_json():
+        best = result.suggestions[0]
+        relaxed_args = MultiDict(relaxation_args(args, best))
+        relaxed = (best, casebook.search(request_from_args(relaxed_args, casebook.taxonomy, per_page)), relaxed_args)
+    return search_request, result, relaxed
+
+
+def relaxation_args(args: MultiDict, relaxation) -> list[tuple[str, str]]:
+    """Return the parameters of the search a relaxation describes."""
+    items = [(k, v) for k, v in state_args(args).items(multi=True)]
+    if relaxation.kind == "drop_filter":
+        [(name, value)] = relaxation.filters.items()
+        if name == "year":
+            return [(k, v) for k, v in items if k not in ("year_from", "year_to")]
+        return [(k, v) for k, v in items if not (k == name and v == value)]
+    if relaxation.kind in ("drop_word", "spelling"):
+        return [(k, v) for k, v in items if k != "q"] + [("q", relaxation.q)]
+    return [(k, v) for k, v in items if k != "match"] + [("match", "any")]
+
+
+def _view(args: MultiDict, result, search_id: int | None = None) -> dict:
+    """Return what the search template needs, with every URL ready."""
+    taxonomy = book().taxonomy
+    base = url_for_args("", state_args(args))
+    hits = []
+    for position, hit in enumerate(result.hits, start=(result.page - 1) * result.per_page + 1):
+        link = [("from", base.lstrip("?")), ("pos", str(position))]
+        if search_id:
+            link.append(("sid", str(search_id)))
+        path, _, anchor = hit.url.partition("#")
+        hits.append({"hit": hit, "href": url_for_args(path, link) + (f"#{anchor}" if anchor else ""), "snippet": Markup(hit.snippet)})
+    categories = {t.name: t.description for t in taxonomy.categories}
+    outcomes = {t.name: t.description for t in taxonomy.outcomes}
+    return {
+        "result": result,
+        "hits": hits,
+        "description": describe(result, args),
+        "filters": active_filters(args),
+        "facets": {
+            "category": facet_values(args, "category", taxonomy.choices("categories"), result.facets["category"], categories),
+            "outcome": facet_values(args, "outcome", taxonomy.choices("outcomes"), result.facets["outcome"], outcomes),
+        },
+        "types": [(value, label, value in args.getlist("type"), with_args(args, type=None if value in args.getlist("type") else value)) for value, label in TYPE_LABELS.items()],
+        "services": taxonomy.choices("services"),
+        "selected_services": args.getlist("service"),
+        "sorts": [(value, label, result.request.sort == value, with_args(args, sort=value if value != "relevance" else None)) for value, label in SORT_LABELS.items()],
+        "pages": page_links(args, result),
+        "prev_url": with_args(args, page=str(result.page - 1) if result.page > 2 else None) if result.page > 1 else None,
+        "next_url": with_args(args, page=str(result.page + 1)) if result.page < result.pages else None,
+        "precedent": summarise(result, taxonomy.choices("outcomes")),
+        "json_url": with_args(args, "/api/search", drop=()),
+        "csv_url": with_args(args, "/export.csv"),
+        "clear_within_url": with_args(args, within=None),
+    }
+
+
+@bp.route("/")
+def search_page():
+    args = request.args
+    search_request, result, relaxed = _run_search(args)
+    log = search_log()
+    search_id = None
+    if log and (search_request.q or search_request.within) and search_request.page == 1:
+        search_id = log.record_search(search_request.q + (" | " + search_request.within if search_request.within else ""), {k: v for k, v in search_request.filters.items() if v}, result.total)
+    context = _view(args, result, search_id)
+    if relaxed:
+        relaxation, relaxed_result, relaxed_args = relaxed
+        context["relaxed"] = {
+            "label": relaxation.label,
+            "count": relaxed_result.total,
+            "undo_url": with_args(args, strict="1"),
+            "view": _view(relaxed_args, relaxed_result, search_id),
+        }
+    context["suggestions"] = [
+        {"label": s.label, "count": s.count, "url": url_for_args("/", relaxation_args(args, s))}
+        for s in result.suggestions
+        if not relaxed or s is not relaxed[0]
+    ]
+    context["q"] = args.get("q", "")
+    context["within"] = args.get("within", "")
+    context["year_from"] = args.get("year_from", "")
+    context["year_to"] = args.get("year_to", "")
+    context["state_hidden"] = [(k, v) for k, v in state_args(args).items(multi=True) if k not in ("q", "within", "strict")]
+    return render_template("search.html", **context)
+
+
+@bp.route("/export.csv")
+def export_csv():
+    args = MultiDict(state_args(request.args))
+    args["per_page"] = "100"
+    casebook = book()
+    search_request = request_from_args(args, casebook.taxonomy, 100)
+    rows, page = [], 1
+    while len(rows) < EXPORT_LIMIT:
+        result = casebook.search(SearchRequest(**{**search_request.__dict__, "page": page}))
+        rows.extend(result.hits)
+        if page >= result.pages:
+            break
+        page += 1
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["编号", "标题", "类型", "章节", "类别", "处理结果", "结案日期", "地区", "金额（元）", "链接"])
+    for hit in rows[:EXPORT_LIMIT]:
+        writer.writerow([
+            hit.id, hit.title, TYPE_LABELS.get(hit.type, hit.type), hit.section or "", hit.category or "", hit.outcome or "",
+            hit.date or "", hit.region or "", "" if hit.amount is None else f"{hit.amount:g}", request.host_url.rstrip("/") + hit.url,
+        ])
+    # A BOM lets Excel on Windows open the UTF-8 file with the right characters.
+    return Response("\ufeff" + out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": "attachment; filename=casebook-results.csv"})
+
+
+@bp.route("/api/search")
+def api_search():
+    _, result, _ = _run_search(request.args)
+    return jsonify(result.to_dict())

@@ -1,0 +1,160 @@
+"""The search state of the site: URL parameters in, a SearchRequest and ready-made links out.
+
+Templates never build query strings: every facet value, filter description and page link
+carries its URL from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from werkzeug.datastructures import MultiDict
+
+from casebook.content.taxonomy import Taxonomy
+from casebook.errors import QueryError
+from casebook.search.searcher import SearchRequest, SearchResult
+
+MULTI = {"category": "categories", "outcome": "outcomes", "type": "types", "service": "services", "province": "provinces"}
+STATE_KEYS = ("q", "within", "category", "outcome", "type", "service", "province", "year_from", "year_to", "sort", "match", "strict", "per_page")
+TYPE_LABELS = {"case": "案例", "manual": "手册"}
+SORT_LABELS = {"relevance": "相关度", "date": "结案日期"}
+
+
+def _int(args: MultiDict, name: str, default: int | None) -> int | None:
+    raw = args.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise QueryError(f"{name}: expected a whole number but received: '{raw[:40]}'", name) from None
+
+
+def request_from_args(args: MultiDict, taxonomy: Taxonomy, per_page: int = 10) -> SearchRequest:
+    """Read a SearchRequest from URL parameters; raise QueryError naming a bad parameter."""
+    values = {}
+    for name, attr in MULTI.items():
+        chosen = tuple(dict.fromkeys(v for v in args.getlist(name) if v.strip()))
+        allowed = {"category": taxonomy.choices("categories"), "outcome": taxonomy.choices("outcomes"),
+                   "type": ("case", "manual"), "service": taxonomy.choices("services")}.get(name)
+        for value in chosen:
+            if allowed is not None and value not in allowed:
+                raise QueryError(f"{name}: expected one of ({', '.join(allowed)}) but received: '{value[:40]}'", name)
+        values[attr] = chosen
+    request = SearchRequest(
+        q=args.get("q", ""),
+        within=args.get("within", ""),
+        year_from=_int(args, "year_from", None),
+        year_to=_int(args, "year_to", None),
+        sort=args.get("sort", "relevance") or "relevance",
+        match=args.get("match", "auto") or "auto",
+        page=_int(args, "page", 1),
+        per_page=_int(args, "per_page", per_page),
+        **values,
+    )
+    return request.validated()
+
+
+def state_args(args: MultiDict) -> MultiDict:
+    """Return only the parameters that define a search (no page, no tracking)."""
+    return MultiDict([(k, v) for k, v in args.items(multi=True) if k in STATE_KEYS and v != ""])
+
+
+def url_for_args(path: str, args: MultiDict | list) -> str:
+    """Return `path` with the given parameters as its query string."""
+    items = args.items(multi=True) if isinstance(args, MultiDict) else args
+    query = urlencode([(k, v) for k, v in items if v not in ("", None)])
+    return f"{path}?{query}" if query else path
+
+
+def with_args(args: MultiDict, path: str = "/", drop: tuple = ("page",), **changes) -> str:
+    """Return a URL for the current state with some parameters replaced (None removes)."""
+    new = MultiDict([(k, v) for k, v in state_args(args).items(multi=True) if k not in changes and k not in drop])
+    for key, value in changes.items():
+        if value is None:
+            continue
+        for item in value if isinstance(value, (list, tuple)) else [value]:
+            new.add(key, item)
+    return url_for_args(path, new)
+
+
+def toggled(args: MultiDict, name: str, value: str) -> str:
+    """Return the URL that adds or removes one value of a multi-valued filter."""
+    current = [v for v in args.getlist(name)]
+    new = [v for v in current if v != value] if value in current else current + [value]
+    return with_args(args, **{name: new})
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    """One value of a facet as the page shows it."""
+
+    value: str
+    label: str
+    count: int
+    selected: bool
+    toggle_url: str
+    description: str = ""
+
+
+def facet_values(args: MultiDict, name: str, order: tuple[str, ...], counts: dict[str, int], descriptions: dict | None = None) -> list[FacetValue]:
+    """Return the facet values in taxonomy order, each with its count and toggle URL."""
+    selected = set(args.getlist(name))
+    out = []
+    for value in order:
+        count = counts.get(value, 0)
+        if count or value in selected:
+            out.append(FacetValue(value, value, count, value in selected, toggled(args, name, value), (descriptions or {}).get(value, "")))
+    return out
+
+
+@dataclass(frozen=True)
+class ActiveFilter:
+    """An active filter in the sentence that describes the search, with its removal link."""
+
+    label: str
+    remove_url: str
+
+
+def active_filters(args: MultiDict) -> list[ActiveFilter]:
+    """Return the active filters, each removable on its own."""
+    out = []
+    for name, label in (("category", "类别"), ("outcome", "处理结果"), ("type", "类型"), ("service", "业务"), ("province", "地区")):
+        for value in args.getlist(name):
+            shown = TYPE_LABELS.get(value, value)
+            out.append(ActiveFilter(f"{label}为“{shown}”", toggled(args, name, value)))
+    year_from, year_to = args.get("year_from", ""), args.get("year_to", "")
+    if year_from or year_to:
+        text = f"{year_from or '…'}–{year_to or '…'} 年结案"
+        out.append(ActiveFilter(text, with_args(args, year_from=None, year_to=None)))
+    if args.get("within"):
+        out.append(ActiveFilter(f"结果中包含“{args.get('within')}”", with_args(args, within=None)))
+    return out
+
+
+def describe(result: SearchResult, args: MultiDict) -> str:
+    """Return one sentence describing the search, e.g. 关键词“快递柜”，类别为“投递服务”：共 3 条。"""
+    parts = []
+    if result.query:
+        parts.append(f"关键词“{result.query}”")
+    parts.extend(f.label for f in active_filters(args))
+    head = "，".join(parts) if parts else "全部案例和手册"
+    order = "，按结案日期排序" if result.request.sort == "date" else ""
+    return f"{head}：共 {result.total} 条{order}。"
+
+
+@dataclass(frozen=True)
+class PageLink:
+    number: int
+    url: str
+    current: bool
+
+
+def page_links(args: MultiDict, result: SearchResult, path: str = "/") -> list[PageLink]:
+    """Return links to the pages around the current one (at most nine)."""
+    first = max(1, min(result.page - 4, result.pages - 8))
+    last = min(result.pages, first + 8)
+    return [PageLink(n, with_args(args, path, page=str(n) if n > 1 else None), n == result.page) for n in range(first, last + 1)]
+
+
