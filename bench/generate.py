@@ -52,7 +52,9 @@ SENTENCE_WEIGHTS = (3, 4, 3, 2, 1)
 BODY_BYTES = (1500, 2000)  # the samples' bodies are 1.4-2.1 KB
 RELATED_SHARE = 0.3  # half the samples relate to one other case; fewer here, to earlier ids only
 # YAML plain scalars must not contain these; anything that does is written JSON-quoted.
-_YAML_SPECIAL = re.compile(r"[:#\[\]{},&*!|>'\"%@`\\]|^[-?\s]|\s$|^(?:y|n|yes|no|true|false|on|off|null|~)$|^[-+.\d]", re.I)
+_YAML_SPECIAL = re.compile(
+    r"[:#\[\]{},&*!|>'\"%@`\\]|^[-?\s]|\s$|^(?:y|n|yes|no|true|false|on|off|null|~)$|^[-+.\d]", re.I
+)
 
 
 @dataclass

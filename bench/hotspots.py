@@ -118,7 +118,9 @@ def tree_and_index(n: int, seed: int) -> tuple[Path, Path]:
     base, _ = perf.prepare_tree(n, seed, False, generate.load_samples())
     cases_dir, index_dir = base / "cases", base / "index"
     if not (index_dir / "CURRENT").is_file():
-        measure.run_timed([*perf.casebook_cmd(), "--cases", str(cases_dir), "--index", str(index_dir), "index", "--full"])
+        measure.run_timed(
+            [*perf.casebook_cmd(), "--cases", str(cases_dir), "--index", str(index_dir), "index", "--full"]
+        )
     return cases_dir, index_dir
 
 
@@ -133,7 +135,11 @@ def profiled(fn) -> tuple[float, pstats.Stats]:
 
 def report_profile(stats: pstats.Stats, mode: str, top: int, wall: float) -> str:
     """Return the key functions' cumulative times and the top functions by own time."""
-    lines = [f"cProfile: {wall:.2f} s wall with the profiler on", "", "key functions (cumulative; nested, so they overlap):"]
+    lines = [
+        f"cProfile: {wall:.2f} s wall with the profiler on",
+        "",
+        "key functions (cumulative; nested, so they overlap):",
+    ]
     raw = stats.stats  # (file, line, name) -> (primitive calls, calls, own, cumulative, callers)
     for suffix, name in KEY_FUNCTIONS[mode]:
         matches = [(k, v) for k, v in raw.items() if k[0].replace("\\", "/").endswith(suffix) and k[2] == name]
@@ -224,10 +230,14 @@ def build_stages(cases_dir: Path, workdir: Path) -> dict:
             book.update_index(full=True)
             out[f"whole build, {label}"] = time.perf_counter() - started
     shutil.rmtree(index_dir, ignore_errors=True)
-    accounted = out["read + parse YAML + validate (load_file)"] + out["to_documents"] + out[
-        "tokenize every text field (CaseTokenizer: normalise + rjieba + positions)"]
-    out["remainder of the one-process build: Whoosh indexing, posting sort/write, commit"] = out[
-        "whole build, in one process"] - accounted
+    accounted = (
+        out["read + parse YAML + validate (load_file)"]
+        + out["to_documents"]
+        + out["tokenize every text field (CaseTokenizer: normalise + rjieba + positions)"]
+    )
+    out["remainder of the one-process build: Whoosh indexing, posting sort/write, commit"] = (
+        out["whole build, in one process"] - accounted
+    )
     return out
 
 
@@ -287,6 +297,7 @@ class Timers:
         timers = self
 
         if inspect.isgeneratorfunction(fn):
+
             @functools.wraps(fn)
             def generator(*args, **kwargs):
                 spent = 0.0
@@ -367,7 +378,9 @@ def search_timers(book, requests) -> tuple[Timers, float]:
             if inspect.isclass(value) and value.__module__ == module.__name__:
                 timers.instrument_class(value, value.__name__)
         timers.instrument_functions(module, tuple(m for m in modules if m is not module))
-    timers.instrument_class(searching.Searcher, "whoosh.Searcher", ("search", "search_with_collector", "docs_for_query", "stored_fields"))
+    timers.instrument_class(
+        searching.Searcher, "whoosh.Searcher", ("search", "search_with_collector", "docs_for_query", "stored_fields")
+    )
     from casebook import service
 
     timers.instrument_class(service.Casebook, "Casebook", ("search", "searcher"))
@@ -381,7 +394,9 @@ def search_timers(book, requests) -> tuple[Timers, float]:
     return timers, total
 
 
-def profile_search(cases_dir: Path, index_dir: Path, workdir: Path, top: int, save: Path | None, seed: int, count: int) -> None:
+def profile_search(
+    cases_dir: Path, index_dir: Path, workdir: Path, top: int, save: Path | None, seed: int, count: int
+) -> None:
     from casebook.config import Settings
     from casebook.search.searcher import SearchRequest
     from casebook.service import Casebook
@@ -397,17 +412,23 @@ def profile_search(cases_dir: Path, index_dir: Path, workdir: Path, top: int, sa
         book.search(request)
         plain.append(time.perf_counter() - started)
     ms = [v * 1000 for v in plain]
-    print(f"Casebook.search over {len(requests)} queries, warm, no instrumentation: "
-          f"p50 {measure.percentile(ms, 50):.1f} ms, p95 {measure.percentile(ms, 95):.1f} ms, mean {sum(ms) / len(ms):.1f} ms")
+    print(
+        f"Casebook.search over {len(requests)} queries, warm, no instrumentation: "
+        f"p50 {measure.percentile(ms, 50):.1f} ms, p95 {measure.percentile(ms, 95):.1f} ms, mean {sum(ms) / len(ms):.1f} ms"
+    )
     timers, total = search_timers(book, requests)
-    print(f"\ninstrumented functions (inclusive wall time, nested ones overlap; {total:.2f} s in all, "
-          f"{total / len(requests) * 1000:.1f} ms per search with the timers on):")
+    print(
+        f"\ninstrumented functions (inclusive wall time, nested ones overlap; {total:.2f} s in all, "
+        f"{total / len(requests) * 1000:.1f} ms per search with the timers on):"
+    )
     print(f"  {'function':<48} {'calls':>8} {'sum s':>8} {'ms/search':>10} {'share':>7}")
     for name in sorted(timers.seconds, key=lambda n: -timers.seconds[n]):
         seconds = timers.seconds[name]
         if seconds < 0.001 * total:
             continue
-        print(f"  {name:<48} {timers.calls[name]:>8} {seconds:8.2f} {seconds / len(requests) * 1000:10.2f} {seconds / total:7.1%}")
+        print(
+            f"  {name:<48} {timers.calls[name]:>8} {seconds:8.2f} {seconds / len(requests) * 1000:10.2f} {seconds / total:7.1%}"
+        )
     print()
     wall, stats = profiled(lambda: [book.search(r) for r in requests])
     book.close()
@@ -417,7 +438,9 @@ def profile_search(cases_dir: Path, index_dir: Path, workdir: Path, top: int, sa
 # -- http ----------------------------------------------------------------------------------------
 
 
-def profile_http(cases_dir: Path, index_dir: Path, workdir: Path, top: int, save: Path | None, seed: int, count: int) -> None:
+def profile_http(
+    cases_dir: Path, index_dir: Path, workdir: Path, top: int, save: Path | None, seed: int, count: int
+) -> None:
     """Time the search page in process (Flask test client, no waitress), against the API alone."""
     import importlib
 
@@ -433,17 +456,31 @@ def profile_http(cases_dir: Path, index_dir: Path, workdir: Path, top: int, save
     client = create_app(casebook=book).test_client()
     for path in paths:  # warm
         assert client.get(path).status_code == 200, path
-    for name, run in (("Casebook.search (API only)", lambda i: book.search(requests[i])), ("GET / (Flask test client)", lambda i: client.get(paths[i]))):
+    for name, run in (
+        ("Casebook.search (API only)", lambda i: book.search(requests[i])),
+        ("GET / (Flask test client)", lambda i: client.get(paths[i])),
+    ):
         wall, cpu = [], []
         for i in range(len(paths)):
             started, started_cpu = time.perf_counter(), time.process_time()
             run(i)
             wall.append((time.perf_counter() - started) * 1000)
             cpu.append((time.process_time() - started_cpu) * 1000)
-        print(f"{name:<28} wall p50 {measure.percentile(wall, 50):6.2f} ms  p95 {measure.percentile(wall, 95):6.2f} ms  "
-              f"mean {sum(wall) / len(wall):6.2f} ms  CPU mean {sum(cpu) / len(cpu):6.2f} ms  ({len(paths)} requests)")
+        print(
+            f"{name:<28} wall p50 {measure.percentile(wall, 50):6.2f} ms  p95 {measure.percentile(wall, 95):6.2f} ms  "
+            f"mean {sum(wall) / len(wall):6.2f} ms  CPU mean {sum(cpu) / len(cpu):6.2f} ms  ({len(paths)} requests)"
+        )
     timers = Timers()
-    names = ("casebook.web", "casebook.web.state", "casebook.search.precedent", "casebook.web.rendering", "casebook.web.searchlog", "casebook.search.searcher", "casebook.search.highlight", "casebook.search.docsets")
+    names = (
+        "casebook.web",
+        "casebook.web.state",
+        "casebook.search.precedent",
+        "casebook.web.rendering",
+        "casebook.web.searchlog",
+        "casebook.search.searcher",
+        "casebook.search.highlight",
+        "casebook.search.docsets",
+    )
     modules = []
     for name in names:
         try:
@@ -468,7 +505,9 @@ def profile_http(cases_dir: Path, index_dir: Path, workdir: Path, top: int, save
         total = time.perf_counter() - started
     finally:
         timers.restore()
-    print(f"\ninstrumented functions per request (inclusive; nested ones overlap; {total / len(paths) * 1000:.2f} ms per request with timers on):")
+    print(
+        f"\ninstrumented functions per request (inclusive; nested ones overlap; {total / len(paths) * 1000:.2f} ms per request with timers on):"
+    )
     print(f"  {'function':<48} {'calls':>8} {'ms/request':>10} {'share':>7}")
     for name in sorted(timers.seconds, key=lambda n: -timers.seconds[n]):
         seconds = timers.seconds[name]
@@ -493,6 +532,7 @@ def profile_update(cases_dir: Path, index_dir: Path, workdir: Path, top: int, sa
     started = time.perf_counter()
     import casebook.cli  # noqa: F401  (what the command imports before it runs)
     import casebook.service  # noqa: F401
+
     imports = time.perf_counter() - started
     settings = Settings(cases_dir=cases_dir, index_dir=index_dir, search_log=False)
     before = Casebook(settings).update_index()  # untimed: an index of older code is rebuilt first
@@ -505,7 +545,9 @@ def profile_update(cases_dir: Path, index_dir: Path, workdir: Path, top: int, sa
     finally:
         target.write_bytes(original)
         Casebook(Settings(cases_dir=cases_dir, index_dir=index_dir, search_log=False)).update_index()
-    print(f"imports of casebook.cli + casebook.service in this process: {imports:.2f} s (see also python -X importtime)")
+    print(
+        f"imports of casebook.cli + casebook.service in this process: {imports:.2f} s (see also python -X importtime)"
+    )
     finish(stats, "update", top, wall, save)
 
 

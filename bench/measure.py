@@ -288,4 +288,8 @@ def _git_state() -> dict:
             return ""
 
     changed = [line[3:] for line in git("status", "--porcelain", "--", "casebook").splitlines()]
-    return {"commit": git("rev-parse", "--short", "HEAD"), "subject": git("log", "-1", "--format=%s"), "uncommitted": changed}
+    return {
+        "commit": git("rev-parse", "--short", "HEAD"),
+        "subject": git("log", "-1", "--format=%s"),
+        "uncommitted": changed,
+    }

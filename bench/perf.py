@@ -145,7 +145,9 @@ def query_mix(samples, cases_dir: Path, seed: int, count: int) -> list[dict]:
 def measure_build(cases_dir: Path, index_dir: Path, n: int) -> dict:
     """Build the index from scratch in a child process; return time, memory, CPU and size."""
     shutil.rmtree(index_dir, ignore_errors=True)
-    run = measure.run_timed([*casebook_cmd(), "--cases", str(cases_dir), "--index", str(index_dir), "index", "--full"], sample_cpu=True)
+    run = measure.run_timed(
+        [*casebook_cmd(), "--cases", str(cases_dir), "--index", str(index_dir), "index", "--full"], sample_cpu=True
+    )
     documents = re.search(r"(\d+) documents in", run["stdout"])
     return {
         **run,
@@ -215,14 +217,19 @@ def measure_search(cases_dir: Path, index_dir: Path, mix: list[dict]) -> dict:
         "p50_ratio": round(api_summary["p50_ms"] / max(bare_summary["p50_ms"], 1e-6), 3),
         "zero_hit_queries": zero,
         "median_total": sorted(totals)[len(totals) // 2],
-        "api_p95_by_word_count": {k: round(measure.percentile([s * 1000 for s in v], 95), 2) for k, v in sorted(by_words.items())},
+        "api_p95_by_word_count": {
+            k: round(measure.percentile([s * 1000 for s in v], 95), 2) for k, v in sorted(by_words.items())
+        },
     }
 
 
 def page_paths(mix: list[dict]) -> list[str]:
     """Return the search-page URL of each query in the mix."""
     return [
-        "/?" + urlencode([("q", m["q"])] + [("category", c) for c in m["categories"]] + [("outcome", o) for o in m["outcomes"]])
+        "/?"
+        + urlencode(
+            [("q", m["q"])] + [("category", c) for c in m["categories"]] + [("outcome", o) for o in m["outcomes"]]
+        )
         for m in mix
     ]
 
@@ -239,7 +246,17 @@ def measure_http(cases_dir: Path, index_dir: Path, mix: list[dict], clients: int
 
     port = _free_port()
     log = (logdir / "serve.log").open("w", encoding="utf-8")
-    cmd = [*casebook_cmd(), "--cases", str(cases_dir), "--index", str(index_dir), "serve", "--port", str(port), "--no-watch"]
+    cmd = [
+        *casebook_cmd(),
+        "--cases",
+        str(cases_dir),
+        "--index",
+        str(index_dir),
+        "serve",
+        "--port",
+        str(port),
+        "--no-watch",
+    ]
     server = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=measure.clean_env())
     try:
         started = time.perf_counter()
@@ -331,8 +348,16 @@ def measure_updates(cases_dir: Path, index_dir: Path, samples, n: int, seed: int
         revert = _index_run(cases_dir, index_dir)
     walls = sorted(r["wall_s"] for r in one)
     return {
-        "no_change": {"runs_s": [r["wall_s"] for r in noop], "median_s": sorted(r["wall_s"] for r in noop)[len(noop) // 2]},
-        "one_file": {"runs_s": [r["wall_s"] for r in one], "median_s": walls[len(walls) // 2], "max_s": walls[-1], "max_rss_mb": max(r["max_rss_mb"] for r in one)},
+        "no_change": {
+            "runs_s": [r["wall_s"] for r in noop],
+            "median_s": sorted(r["wall_s"] for r in noop)[len(noop) // 2],
+        },
+        "one_file": {
+            "runs_s": [r["wall_s"] for r in one],
+            "median_s": walls[len(walls) // 2],
+            "max_s": walls[-1],
+            "max_rss_mb": max(r["max_rss_mb"] for r in one),
+        },
         "hundred_files": hundred,
         "revert_100_removed_1_changed": revert,
         "changed_file": target.relative_to(cases_dir).as_posix(),
@@ -408,9 +433,16 @@ def measure_floor(texts: list[str], sample_size: int) -> dict:
         for text in sample:
             run(text)
         measured = time.perf_counter() - started
-        out[name] = {"sample_s": round(measured, 2), "estimated_s": round(measured * scale, 1), "extrapolated": len(sample) < len(texts)}
+        out[name] = {
+            "sample_s": round(measured, 2),
+            "estimated_s": round(measured * scale, 1),
+            "extrapolated": len(sample) < len(texts),
+        }
     rjieba.cut("预热")
-    for name, run in (("rjieba_cut", rjieba.cut), ("rjieba_tokenize_search", lambda t: rjieba.tokenize(t, "search", True))):
+    for name, run in (
+        ("rjieba_cut", rjieba.cut),
+        ("rjieba_tokenize_search", lambda t: rjieba.tokenize(t, "search", True)),
+    ):
         started = time.perf_counter()
         for text in texts:
             run(text)
@@ -449,7 +481,12 @@ def measure_baseline(stock: list[dict], workdir: Path, sample_size: int, limit_s
         size = measure.dir_size(folder)
         ix.close()
         shutil.rmtree(folder, ignore_errors=True)
-        return {"documents": len(docs), "s": round(seconds, 2), "docs_per_s": round(len(docs) / seconds, 1), "index_mb": round(size / 1e6, 1)}
+        return {
+            "documents": len(docs),
+            "s": round(seconds, 2),
+            "docs_per_s": round(len(docs) / seconds, 1),
+            "index_mb": round(size / 1e6, 1),
+        }
 
     sample = _spread(stock, sample_size)
     out = {"sample": build(sample), "documents": len(stock)}
@@ -480,7 +517,11 @@ def verdicts(summary: dict) -> list[tuple[str, str, str, str]]:
         row("  peak RSS / CPU per wall", f"{build['max_rss_mb']:.0f} MB / {build['cpu_per_wall']:.2f} cores")
         cpu = build.get("machine_cpu", {})
         if cpu.get("samples"):
-            row("  machine cores busy (mean)", " / ".join(f"{b:.0%}" for b in cpu["mean_busy_per_core"]) + f"; all cores >=80% in {cpu['all_cores_busy_share']:.0%} of samples")
+            row(
+                "  machine cores busy (mean)",
+                " / ".join(f"{b:.0%}" for b in cpu["mean_busy_per_core"])
+                + f"; all cores >=80% in {cpu['all_cores_busy_share']:.0%} of samples",
+            )
         row("  index size", f"{build['index_mb']:.1f} MB")
     baseline = summary.get("baseline")
     if baseline and build:
@@ -488,39 +529,81 @@ def verdicts(summary: dict) -> list[tuple[str, str, str, str]]:
         row("stock Whoosh+jieba build", f"{baseline['build_s']:.1f} s ({label})")
         speedup = baseline["build_s"] / build["wall_s"]
         summary["ratios"]["build_speedup"] = round(speedup, 2)
-        row("  speed-up over stock", f"{speedup:.2f}x", f">= {TARGETS['build_speedup']:.0f}x", speedup >= TARGETS["build_speedup"])
+        row(
+            "  speed-up over stock",
+            f"{speedup:.2f}x",
+            f">= {TARGETS['build_speedup']:.0f}x",
+            speedup >= TARGETS["build_speedup"],
+        )
     floor = summary.get("floor")
     if floor and build:
         for key, label in (("jieba_lcut", "jieba.lcut"), ("jieba_tokenize_search", "jieba.tokenize(search)")):
             estimate = floor[key]["estimated_s"]
             note = f"(est. from {floor['jieba_sample_documents']} docs)" if floor[key]["extrapolated"] else "(measured)"
             row(f"floor: {label}, 1 core", f"{estimate:.1f} s {note}; build = {build['wall_s'] / estimate:.2f}x this")
-        row("floor: rjieba cut / tokenize(search)", f"{floor['rjieba_cut']['s']:.1f} s / {floor['rjieba_tokenize_search']['s']:.1f} s; build = {build['wall_s'] / floor['rjieba_tokenize_search']['s']:.1f}x tokenize")
+        row(
+            "floor: rjieba cut / tokenize(search)",
+            f"{floor['rjieba_cut']['s']:.1f} s / {floor['rjieba_tokenize_search']['s']:.1f} s; build = {build['wall_s'] / floor['rjieba_tokenize_search']['s']:.1f}x tokenize",
+        )
         summary["ratios"]["build_over_jieba_floor"] = round(build["wall_s"] / floor["jieba_lcut"]["estimated_s"], 2)
         summary["ratios"]["build_over_rjieba_floor"] = round(build["wall_s"] / floor["rjieba_tokenize_search"]["s"], 1)
     updates = summary.get("updates")
     if updates:
         row("update, no change", f"{updates['no_change']['median_s']:.2f} s (median)")
         one = updates["one_file"]
-        row("update, 1 file changed", f"{one['median_s']:.2f} s (median of {len(one['runs_s'])}, max {one['max_s']:.2f})", f"< {TARGETS['update_one_s']} s", one["median_s"] < TARGETS["update_one_s"])
+        row(
+            "update, 1 file changed",
+            f"{one['median_s']:.2f} s (median of {len(one['runs_s'])}, max {one['max_s']:.2f})",
+            f"< {TARGETS['update_one_s']} s",
+            one["median_s"] < TARGETS["update_one_s"],
+        )
         row("update, 100 files added", f"{updates['hundred_files']['wall_s']:.2f} s")
     search = summary.get("search")
     if search:
         api, bare = search["api"], search["bare"]
-        row("search API p50/p95/p99", f"{api['p50_ms']:.1f} / {api['p95_ms']:.1f} / {api['p99_ms']:.1f} ms", f"p95 < {TARGETS['search_p95_ms']:.0f} ms", api["p95_ms"] < TARGETS["search_p95_ms"])
-        row("bare Whoosh p50/p95/p99", f"{bare['p50_ms']:.1f} / {bare['p95_ms']:.1f} / {bare['p99_ms']:.1f} ms (same query, top 10, no filter)")
+        row(
+            "search API p50/p95/p99",
+            f"{api['p50_ms']:.1f} / {api['p95_ms']:.1f} / {api['p99_ms']:.1f} ms",
+            f"p95 < {TARGETS['search_p95_ms']:.0f} ms",
+            api["p95_ms"] < TARGETS["search_p95_ms"],
+        )
+        row(
+            "bare Whoosh p50/p95/p99",
+            f"{bare['p50_ms']:.1f} / {bare['p95_ms']:.1f} / {bare['p99_ms']:.1f} ms (same query, top 10, no filter)",
+        )
         filtered = search["bare_filtered"]
-        row("  with the facet filter", f"{filtered['p50_ms']:.1f} / {filtered['p95_ms']:.1f} / {filtered['p99_ms']:.1f} ms")
-        row("  API / bare at p95", f"{search['p95_ratio']:.2f}x (p50 {search['p50_ratio']:.2f}x)", f"<= {TARGETS['search_floor_ratio']:.0f}x", search["p95_ratio"] <= TARGETS["search_floor_ratio"])
+        row(
+            "  with the facet filter",
+            f"{filtered['p50_ms']:.1f} / {filtered['p95_ms']:.1f} / {filtered['p99_ms']:.1f} ms",
+        )
+        row(
+            "  API / bare at p95",
+            f"{search['p95_ratio']:.2f}x (p50 {search['p50_ratio']:.2f}x)",
+            f"<= {TARGETS['search_floor_ratio']:.0f}x",
+            search["p95_ratio"] <= TARGETS["search_floor_ratio"],
+        )
     http = summary.get("http")
     if http:
-        row(f"HTTP {http['clients']} clients, {http['seconds']:.0f} s", f"{http['rps']:.1f} req/s", f">= {TARGETS['http_rps']:.0f} req/s", http["rps"] >= TARGETS["http_rps"])
+        row(
+            f"HTTP {http['clients']} clients, {http['seconds']:.0f} s",
+            f"{http['rps']:.1f} req/s",
+            f">= {TARGETS['http_rps']:.0f} req/s",
+            http["rps"] >= TARGETS["http_rps"],
+        )
         row("  HTTP p50/p95", f"{http['latency']['p50_ms']:.0f} / {http['latency']['p95_ms']:.0f} ms")
         if "server_cores_used" in http:
-            row("  server CPU", f"{http['server_cores_used']:.2f} cores, {http['server_cpu_ms_per_request']:.1f} ms per request")
+            row(
+                "  server CPU",
+                f"{http['server_cores_used']:.2f} cores, {http['server_cpu_ms_per_request']:.1f} ms per request",
+            )
         row("  HTTP errors", str(http["errors"]), "0", http["errors"] == TARGETS["http_errors"])
         rss = max(http["rss_peak_sampled_mb"], http["rss_hwm_mb"])
-        row("  server RSS peak", f"{rss:.0f} MB (sampled {http['rss_peak_sampled_mb']:.0f}, VmHWM {http['rss_hwm_mb']:.0f})", f"< {TARGETS['http_rss_mb']:.0f} MB", rss < TARGETS["http_rss_mb"])
+        row(
+            "  server RSS peak",
+            f"{rss:.0f} MB (sampled {http['rss_peak_sampled_mb']:.0f}, VmHWM {http['rss_hwm_mb']:.0f})",
+            f"< {TARGETS['http_rss_mb']:.0f} MB",
+            rss < TARGETS["http_rss_mb"],
+        )
     return rows
 
 
@@ -547,7 +630,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--floor-sample", type=int, default=2000, help="documents jieba segments for the floor")
     parser.add_argument("--baseline-sample", type=int, default=2000, help="documents in the stock baseline sample")
-    parser.add_argument("--baseline-limit", type=float, default=240.0, help="run the stock baseline on all documents if estimated under this many seconds")
+    parser.add_argument(
+        "--baseline-limit",
+        type=float,
+        default=240.0,
+        help="run the stock baseline on all documents if estimated under this many seconds",
+    )
     parser.add_argument("--json", type=Path, help="also write the JSON summary to this file")
     args = parser.parse_args(argv)
     steps = set(STEPS) if not args.only else {s.strip() for s in args.only.split(",")}

@@ -51,7 +51,11 @@ class Query:
 
     @property
     def label(self) -> str:
-        filters = [f"{name}={'|'.join(values)}" for name, values in (("category", self.categories), ("outcome", self.outcomes)) if values]
+        filters = [
+            f"{name}={'|'.join(values)}"
+            for name, values in (("category", self.categories), ("outcome", self.outcomes))
+            if values
+        ]
         return " ".join([self.q, *(f"[{f}]" for f in filters)])
 
 
@@ -425,9 +429,13 @@ def summary_json(runs: list[SystemRun], queries: list[Query], documents: int, k:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark from the command line; return the exit status."""
-    parser = argparse.ArgumentParser(description="Score Casebook and two baselines on judged queries (nDCG@k, recall@k).")
+    parser = argparse.ArgumentParser(
+        description="Score Casebook and two baselines on judged queries (nDCG@k, recall@k)."
+    )
     parser.add_argument("--cases", type=Path, default=DEFAULT_CASES, help="case tree to index (default: cases/)")
-    parser.add_argument("--queries", type=Path, default=DEFAULT_QUERIES, help="judged queries (default: bench/queries.yaml)")
+    parser.add_argument(
+        "--queries", type=Path, default=DEFAULT_QUERIES, help="judged queries (default: bench/queries.yaml)"
+    )
     parser.add_argument("--k", type=int, default=K, help="cut-off rank (default: 10)")
     parser.add_argument("--system", action="append", choices=tuple(SYSTEMS), help="run only this system (repeatable)")
     parser.add_argument("--per-query", action="store_true", help="also print every query's scores")

@@ -22,9 +22,7 @@ class Settings:
     def validated(self) -> "Settings":
         """Return the settings with absolute paths; raise ConfigError when unusable."""
         if self.segmenter not in SEGMENTERS:
-            raise ConfigError(
-                f"segmenter: expected one of ({', '.join(SEGMENTERS)}) but received: '{self.segmenter}'"
-            )
+            raise ConfigError(f"segmenter: expected one of ({', '.join(SEGMENTERS)}) but received: '{self.segmenter}'")
         if not self.cases_dir.is_dir():
             raise ConfigError(f"cases directory not found: {self.cases_dir}")
         cases_dir = self.cases_dir.resolve()

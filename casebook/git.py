@@ -24,8 +24,16 @@ _FORMAT = f"--format={_RECORD}%h{_FIELD}%cI{_FIELD}%an{_FIELD}%s"
 # Settings a user's git config could change that would alter the output we parse.
 _GIT = ("git", "-c", "core.quotepath=off", "-c", "log.showSignature=false", "-c", "diff.renames=true")
 _REPOSITORY_VARIABLES = frozenset(
-    ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_PREFIX", "GIT_OBJECT_DIRECTORY",
-     "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_NAMESPACE")
+    (
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_INDEX_FILE",
+        "GIT_COMMON_DIR",
+        "GIT_PREFIX",
+        "GIT_OBJECT_DIRECTORY",
+        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+        "GIT_NAMESPACE",
+    )
 )
 
 

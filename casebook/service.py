@@ -167,10 +167,21 @@ class Casebook:
         changes = recent_changes(self.cases_dir, self.cases_dir, limit)
         if changes:
             for change in changes:
-                stored = searcher.document(path=change.path, kind="case") or searcher.document(path=change.path, kind="manual")
+                stored = searcher.document(path=change.path, kind="case") or searcher.document(
+                    path=change.path, kind="manual"
+                )
                 if stored:
-                    out.append({"id": stored["id"], "title": stored["title"], "type": stored["type"], "status": change.status,
-                                "date": change.commit.day, "commit": change.commit.hash, "subject": change.commit.subject})
+                    out.append(
+                        {
+                            "id": stored["id"],
+                            "title": stored["title"],
+                            "type": stored["type"],
+                            "status": change.status,
+                            "date": change.commit.day,
+                            "commit": change.commit.hash,
+                            "subject": change.commit.subject,
+                        }
+                    )
             return out
         generation = current_generation(self.settings.index_dir)
         files = read_manifest(generation)["files"] if generation else {}
@@ -179,8 +190,17 @@ class Casebook:
             stored = searcher.document(key=entry["id"])
             if stored:
                 day = time.strftime("%Y-%m-%d", time.localtime(entry["stat"][0] / 1e9))
-                out.append({"id": stored["id"], "title": stored["title"], "type": stored["type"], "status": "modified",
-                            "date": day, "commit": None, "subject": None})
+                out.append(
+                    {
+                        "id": stored["id"],
+                        "title": stored["title"],
+                        "type": stored["type"],
+                        "status": "modified",
+                        "date": day,
+                        "commit": None,
+                        "subject": None,
+                    }
+                )
         return out
 
     def _close_retired(self, before: float) -> None:

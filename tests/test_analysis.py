@@ -91,8 +91,11 @@ def test_tokenizer_pickles_without_its_segmenter():
 
 
 def test_day_counts_are_one_token_whichever_character(segmenter):
-    assert [w.text for w in segmenter.words("超过7天未答复", search=False)] == ["超过", "7日", "未", "答复"] or "7日" in [
-        w.text for w in segmenter.words("超过7天未答复", search=False)
-    ]
+    assert [w.text for w in segmenter.words("超过7天未答复", search=False)] == [
+        "超过",
+        "7日",
+        "未",
+        "答复",
+    ] or "7日" in [w.text for w in segmenter.words("超过7天未答复", search=False)]
     indexed = segmenter.words("应在7日内答复")
     assert ("7", True) in [(w.text, w.sub) for w in indexed] and ("7日", False) in [(w.text, w.sub) for w in indexed]

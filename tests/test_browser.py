@@ -60,10 +60,17 @@ def page(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     page = context.new_page()
     page.problems = []
-    page.on("console", lambda msg: page.problems.append(f"console {msg.type}: {msg.text}") if msg.type in ("error", "warning") else None)
+    page.on(
+        "console",
+        lambda msg: (
+            page.problems.append(f"console {msg.type}: {msg.text}") if msg.type in ("error", "warning") else None
+        ),
+    )
     page.on("pageerror", lambda exc: page.problems.append(f"page error: {exc}"))
     page.on("requestfailed", lambda req: page.problems.append(f"failed request: {req.url}"))
-    page.on("response", lambda res: page.problems.append(f"HTTP {res.status}: {res.url}") if res.status >= 400 else None)
+    page.on(
+        "response", lambda res: page.problems.append(f"HTTP {res.status}: {res.url}") if res.status >= 400 else None
+    )
     yield page
     context.close()
 
@@ -143,7 +150,10 @@ def test_tray_adds_reorders_and_downloads_a_pack(page, server):
     with open(info.value.path(), encoding="utf-8") as handle:
         text = handle.read()
     assert text.splitlines()[0] == 'title: "丢件与收费"'
-    assert [l.split("#")[0].strip() for l in text.splitlines() if l.startswith("  - id:")] == ["- id: DS-2024-001", "- id: WG-2025-001"]
+    assert [l.split("#")[0].strip() for l in text.splitlines() if l.startswith("  - id:")] == [
+        "- id: DS-2024-001",
+        "- id: WG-2025-001",
+    ]
     # The tray survives a page change (it lives in the browser).
     page.goto(server + "/cases/TD-2023-001")
     assert page.locator("#tray li").count() == 2

@@ -20,11 +20,19 @@ def test_check_passes_on_a_clean_tree(runner, kb_dir, tmp_path):
 
 
 def test_check_reports_every_problem_and_fails(runner, cases_dir, tmp_path):
-    (cases_dir / "cases" / "bad.md").write_text("---\nid: BAD-1\ntitle: 坏\ncategory: 延迟\noutcome: 赔偿\ndate: 2023-1-2\n---\n\n## 基本案情\n", encoding="utf-8")
+    (cases_dir / "cases" / "bad.md").write_text(
+        "---\nid: BAD-1\ntitle: 坏\ncategory: 延迟\noutcome: 赔偿\ndate: 2023-1-2\n---\n\n## 基本案情\n",
+        encoding="utf-8",
+    )
     result = invoke(runner, "--cases", str(cases_dir), "--index", str(tmp_path / "i"), "check")
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
-    assert any(l.endswith("bad.md:4:11: category: expected one of (延误, 丢失短少, 损毁, 投递服务, 收寄服务, 违规收费, 代收货款, 其他) but received: '延迟'; did you mean '延误'?") for l in lines)
+    assert any(
+        l.endswith(
+            "bad.md:4:11: category: expected one of (延误, 丢失短少, 损毁, 投递服务, 收寄服务, 违规收费, 代收货款, 其他) but received: '延迟'; did you mean '延误'?"
+        )
+        for l in lines
+    )
     assert any(l.endswith("bad.md:6:7: date: expected a date YYYY-MM-DD but received: '2023-1-2'") for l in lines)
     assert lines[-1] == "11 files, 2 errors, 3 warnings"
 
@@ -41,11 +49,15 @@ def test_index_then_search_json(runner, kb_dir, tmp_path):
     base = ["--cases", str(kb_dir), "--index", str(tmp_path / "i")]
     built = invoke(runner, *base, "index")
     assert built.exit_code == 0
-    assert built.output.startswith("index full build (no index yet): 9 added, 0 updated, 0 removed, 0 unchanged, 0 skipped with errors; 12 documents")
+    assert built.output.startswith(
+        "index full build (no index yet): 9 added, 0 updated, 0 removed, 0 unchanged, 0 skipped with errors; 12 documents"
+    )
     result = invoke(runner, *base, "search", "驿站", "--json")
     data = json.loads(result.output)
     assert data["total"] == 1 and data["hits"][0]["id"] == "TD-2022-002"
-    filtered = json.loads(invoke(runner, *base, "search", "", "--category", "延误", "--category", "损毁", "--json").output)
+    filtered = json.loads(
+        invoke(runner, *base, "search", "", "--category", "延误", "--category", "损毁", "--json").output
+    )
     assert sorted(h["id"] for h in filtered["hits"]) == ["SH-2020-001", "YW-2021-001"]
 
 
@@ -64,7 +76,9 @@ def test_search_text_output_marks_matches(runner, kb_dir, tmp_path):
 
 
 def test_search_bad_parameter_is_a_usage_error(runner, kb_dir, tmp_path):
-    result = runner.invoke(cli, ["--cases", str(kb_dir), "--index", str(tmp_path / "i"), "search", "x", "--year-from", "20"], obj={})
+    result = runner.invoke(
+        cli, ["--cases", str(kb_dir), "--index", str(tmp_path / "i"), "search", "x", "--year-from", "20"], obj={}
+    )
     assert result.exit_code == 2
     assert "year_from: expected a year such as 2023 but received: 20" in result.output
 
@@ -116,7 +130,10 @@ def test_index_skips_bad_files_and_strict_fails(runner, cases_dir, tmp_path):
 def test_check_counts_reviewed_privacy_exceptions(runner, cases_dir, tmp_path):
     path = cases_dir / "cases" / "SJ-2019-001.md"
     text = path.read_text(encoding="utf-8")
-    path.write_text(text + "\n快递员留下的电话 13812345678 <!-- privacy-ok: 虚构的示例号码 -->\n另一行 13912345678\n", encoding="utf-8")
+    path.write_text(
+        text + "\n快递员留下的电话 13812345678 <!-- privacy-ok: 虚构的示例号码 -->\n另一行 13912345678\n",
+        encoding="utf-8",
+    )
     result = invoke(runner, "--cases", str(cases_dir), "--index", str(tmp_path / "i"), "check")
     lines = result.output.strip().splitlines()
     assert result.exit_code == 1

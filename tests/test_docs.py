@@ -52,7 +52,14 @@ def test_every_command_is_documented(guide):
 
 
 def test_the_vocabulary_files_and_template_markers_are_explained(guide):
-    for needed in ("userdict.txt", "`词 词频 词性`", "synonyms.txt", "<!-- privacy-ok:", TITLE_PLACEHOLDER, OUTCOME_PLACEHOLDER):
+    for needed in (
+        "userdict.txt",
+        "`词 词频 词性`",
+        "synonyms.txt",
+        "<!-- privacy-ok:",
+        TITLE_PLACEHOLDER,
+        OUTCOME_PLACEHOLDER,
+    ):
         assert needed in guide
 
 
@@ -76,3 +83,11 @@ def test_the_privacy_examples_behave_as_the_guide_says(guide):
     assert scan_text(exception.split("<!--")[0]) != []  # without the marker it would be reported
     assert scan_text("用户王女士，手机138****5678，拨打12305、12345、11183申诉。") == []
     assert [f.kind for f in scan_text("收件人电话13812345678，张三丰先生")] == ["mobile", "name"]
+
+
+def test_ci_runs_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    command = ci.strip().splitlines()[-1]
+    assert "pytest" in command and "ruff check" in command
+    assert command in readme

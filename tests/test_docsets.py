@@ -35,7 +35,12 @@ def test_amount_stats_match_statistics(docsets):
         mask = sum(1 << d for d in chosen)
         paid = sorted(amounts[d] / 100 for d in chosen if amounts[d] > 0)
         stats = sets.amount_stats(mask)
-        assert (stats.count, stats.median, stats.low, stats.high) == (len(paid), statistics.median(paid), paid[0], paid[-1])
+        assert (stats.count, stats.median, stats.low, stats.high) == (
+            len(paid),
+            statistics.median(paid),
+            paid[0],
+            paid[-1],
+        )
     assert sets.amount_stats(0).count == 0
 
 
@@ -51,11 +56,18 @@ def test_best_first_equals_brute_force(docsets):
     rng = random.Random(11)
     recency = sets.recency()
     for _ in range(30):
-        features = [(round(rng.uniform(0.1, 5), 3), sum(1 << d for d in range(500) if rng.random() < 0.2)) for _ in range(rng.randint(1, 8))]
+        features = [
+            (round(rng.uniform(0.1, 5), 3), sum(1 << d for d in range(500) if rng.random() < 0.2))
+            for _ in range(rng.randint(1, 8))
+        ]
         features.sort(key=lambda f: -f[0])
         allowed = sum(1 << d for d in range(500) if rng.random() < 0.7)
         expected = sorted(
-            ((round(sum(w for w, m in features if m >> d & 1), 4), recency[d], d) for d in range(500) if allowed >> d & 1),
+            (
+                (round(sum(w for w, m in features if m >> d & 1), 4), recency[d], d)
+                for d in range(500)
+                if allowed >> d & 1
+            ),
             reverse=True,
         )[:10]
         assert best_first(features, allowed, 10, sets.newest) == [(score, d) for score, _, d in expected]

@@ -21,7 +21,12 @@ from casebook.web import create_app
 
 from .conftest import FIXTURES
 
-GIT_ENV = {"GIT_AUTHOR_NAME": "编辑甲", "GIT_AUTHOR_EMAIL": "a@example.invalid", "GIT_COMMITTER_NAME": "编辑甲", "GIT_COMMITTER_EMAIL": "a@example.invalid"}
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "编辑甲",
+    "GIT_AUTHOR_EMAIL": "a@example.invalid",
+    "GIT_COMMITTER_NAME": "编辑甲",
+    "GIT_COMMITTER_EMAIL": "a@example.invalid",
+}
 
 
 def git(repo: Path, *args: str) -> str:
@@ -38,13 +43,18 @@ def repo(tmp_path) -> Path:
     return tmp_path
 
 
-NEW_CASE = (FIXTURES / "kb" / "cases" / "WG-2025-001.md").read_text(encoding="utf-8").replace("WG-2025-001", "WG-2025-002").replace(
-    "送货上门额外收取派送费", "驿站要求另付上楼费"
+NEW_CASE = (
+    (FIXTURES / "kb" / "cases" / "WG-2025-001.md")
+    .read_text(encoding="utf-8")
+    .replace("WG-2025-001", "WG-2025-002")
+    .replace("送货上门额外收取派送费", "驿站要求另付上楼费")
 )
 
 
 def test_new_then_check_round_trip(repo, runner):
-    result = runner.invoke(cli, ["--cases", str(repo / "cases"), "new", "--category", "违规收费", "--title", "驿站加收上楼费"], obj={})
+    result = runner.invoke(
+        cli, ["--cases", str(repo / "cases"), "new", "--category", "违规收费", "--title", "驿站加收上楼费"], obj={}
+    )
     path = Path(result.output.strip())
     assert path.name == "WG-2026-001.md" or path.parent.name == "charges"
     check = runner.invoke(cli, ["--cases", str(repo / "cases"), "check"], obj={})
@@ -103,8 +113,19 @@ def test_served_site_shows_a_case_committed_after_it_started(repo, tmp_path):
     port = _free_port()
     casebook = Path(sys.executable).with_name("casebook")
     server = subprocess.Popen(
-        [str(casebook), "--cases", str(repo / "cases"), "--index", str(tmp_path / "index"), "serve", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        [
+            str(casebook),
+            "--cases",
+            str(repo / "cases"),
+            "--index",
+            str(tmp_path / "index"),
+            "serve",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         base = f"http://127.0.0.1:{port}"

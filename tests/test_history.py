@@ -127,7 +127,9 @@ def test_recent_changes_lists_each_case_file_once_newest_first(repo):
         ("delay/YW-2024-001.md", "modified", second),
         ("loss/DS-2024-001.md", "added", first),
     ]
-    assert changes[0].commit == Commit(second, "2024-02-03T10:00:00+08:00", "李编辑", "Add a damage case, correct a delay case")
+    assert changes[0].commit == Commit(
+        second, "2024-02-03T10:00:00+08:00", "李编辑", "Add a damage case, correct a delay case"
+    )
     assert recent_changes(repo, cases, limit=2) == changes[:2]
     assert recent_changes(repo, cases, limit=0) == []
 
@@ -140,7 +142,11 @@ def test_a_moved_case_is_modified_under_its_new_path(repo):
     git(repo, "mv", "cases/YW-2024-001.md", "cases/delay/YW-2024-001.md")
     moved = commit(repo, "Move into its category folder", "2024-02-03T10:00:00+08:00")
     assert recent_changes(repo, cases) == [
-        Change("delay/YW-2024-001.md", "modified", Commit(moved, "2024-02-03T10:00:00+08:00", "测试编辑", "Move into its category folder"))
+        Change(
+            "delay/YW-2024-001.md",
+            "modified",
+            Commit(moved, "2024-02-03T10:00:00+08:00", "测试编辑", "Move into its category folder"),
+        )
     ]
 
 

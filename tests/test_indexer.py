@@ -50,7 +50,9 @@ def test_invalid_file_is_skipped_and_the_rest_indexed(cases_dir, tmp_path):
     book = book_for(cases_dir, tmp_path)
     report = book.update_index()
     assert report.added == 9 and len(report.skipped) == 1 and report.skipped[0].endswith("broken.md")
-    assert str(report.problems[0]).endswith("YAML syntax error: did not find expected node content while parsing a flow node")
+    assert str(report.problems[0]).endswith(
+        "YAML syntax error: did not find expected node content while parsing a flow node"
+    )
     assert total(book, "虚假签收") == 1
     book.close()
 
@@ -139,7 +141,9 @@ def test_parallel_build_indexes_the_same_documents(cases_dir, tmp_path, monkeypa
     assert (two.added, two.documents, len(two.skipped)) == (one.added, one.documents, len(one.skipped)) == (9, 12, 1)
     assert two.skipped[0].endswith("TD-2023-001.md") and one.skipped[0].endswith("TD-2023-001.md")
     for q in ("快递柜", "驿站", "受理", "虚假签收"):
-        assert [h.id for h in single.search(SearchRequest(q=q)).hits] == [h.id for h in parallel.search(SearchRequest(q=q)).hits]
+        assert [h.id for h in single.search(SearchRequest(q=q)).hits] == [
+            h.id for h in parallel.search(SearchRequest(q=q)).hits
+        ]
     generation = current_generation(tmp_path / "parallel")
     from whoosh import index as whoosh_index
 

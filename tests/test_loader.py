@@ -30,10 +30,15 @@ def errors_of(name: str, taxonomy) -> list[str]:
     [
         ("empty-file.md", ["empty-file.md:1:1: empty file: expected YAML front matter between '---' lines"]),
         ("no-front-matter.md", ["no-front-matter.md:1:1: no front matter: the file must start with a '---' line"]),
-        ("unterminated-front-matter.md", ["unterminated-front-matter.md:4:1: unterminated front matter: no closing '---' line"]),
+        (
+            "unterminated-front-matter.md",
+            ["unterminated-front-matter.md:4:1: unterminated front matter: no closing '---' line"],
+        ),
         (
             "yaml-syntax-error.md",
-            ["yaml-syntax-error.md:5:9: YAML syntax error: did not find expected ',' or ']' while parsing a flow sequence that starts on line 4"],
+            [
+                "yaml-syntax-error.md:5:9: YAML syntax error: did not find expected ',' or ']' while parsing a flow sequence that starts on line 4"
+            ],
         ),
         (
             "wrong-types.md",
@@ -59,8 +64,14 @@ def errors_of(name: str, taxonomy) -> list[str]:
                 "missing-required.md:1:1: date: required field is missing (YYYY-MM-DD, when the appeal was closed)",
             ],
         ),
-        ("manual-without-sections.md", ["manual-without-sections.md:6:1: manual has no sections: split it into '## ' sections"]),
-        ("bad-id.md", ["bad-id.md:2:5: id: expected letters, digits and dashes (e.g. TD-2023-004) but received: 'TD 2023/001'"]),
+        (
+            "manual-without-sections.md",
+            ["manual-without-sections.md:6:1: manual has no sections: split it into '## ' sections"],
+        ),
+        (
+            "bad-id.md",
+            ["bad-id.md:2:5: id: expected letters, digits and dashes (e.g. TD-2023-004) but received: 'TD 2023/001'"],
+        ),
     ],
 )
 def test_bad_file_reports_exact_lines(name, expected, taxonomy):
@@ -123,7 +134,10 @@ def test_gbk_file_is_named_as_such(taxonomy):
 def test_yaml_booleans_and_numbers_in_text_fields_are_reported(taxonomy):
     raw = GOOD.replace("title: 测试案例", "title: no").encode()
     _, problems = parse_case(raw, "t.md", taxonomy)
-    assert str(problems[0]) == "t.md:3:8: title: expected text but received a true/false value: false (quote it to make it text)"
+    assert (
+        str(problems[0])
+        == "t.md:3:8: title: expected text but received a true/false value: false (quote it to make it text)"
+    )
 
 
 def test_list_items_are_checked_one_by_one(taxonomy):
@@ -151,7 +165,9 @@ def test_duplicate_ids_name_both_files_and_keep_the_first(cases_dir, taxonomy):
 
 def test_related_ids_must_exist(cases_dir, taxonomy):
     path = cases_dir / "cases" / "TD-2022-002.md"
-    path.write_text(path.read_text(encoding="utf-8").replace("related: [TD-2023-001]", "related: [TD-2023-011]"), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("related: [TD-2023-001]", "related: [TD-2023-011]"), encoding="utf-8"
+    )
     result = load_tree(cases_dir, taxonomy)
     messages = [p.message for p in result.errors]
     assert messages == ["related: no case has the id 'TD-2023-011'; did you mean 'TD-2023-001'?"]
@@ -175,12 +191,20 @@ def test_fixture_knowledge_base_is_clean(kb_dir, taxonomy):
 
 
 def test_taxonomy_problems_have_lines(tmp_path):
-    (tmp_path / "taxonomy.yaml").write_text("categories:\n  - name: 延误\n  - name: 延误\noutcomes: 赔偿\n", encoding="utf-8")
+    (tmp_path / "taxonomy.yaml").write_text(
+        "categories:\n  - name: 延误\n  - name: 延误\noutcomes: 赔偿\n", encoding="utf-8"
+    )
     with pytest.raises(ContentError) as info:
         load_taxonomy(tmp_path)
     lines = [str(p).split("/")[-1] for p in info.value.problems]
-    assert lines == ["taxonomy.yaml:4:1: outcomes: expected a non-empty list", "taxonomy.yaml:3:5: categories: duplicate name '延误'"] or sorted(lines) == sorted(
-        ["taxonomy.yaml:4:1: outcomes: expected a non-empty list", "taxonomy.yaml:3:5: categories: duplicate name '延误'"]
+    assert lines == [
+        "taxonomy.yaml:4:1: outcomes: expected a non-empty list",
+        "taxonomy.yaml:3:5: categories: duplicate name '延误'",
+    ] or sorted(lines) == sorted(
+        [
+            "taxonomy.yaml:4:1: outcomes: expected a non-empty list",
+            "taxonomy.yaml:3:5: categories: duplicate name '延误'",
+        ]
     )
 
 

@@ -41,7 +41,11 @@ def test_wheel_serves_pages_outside_the_checkout(tmp_path):
     env_dir = tmp_path / "fresh"
     venv.create(env_dir, with_pip=False)
     python = env_dir / "bin" / "python"
-    site = Path(subprocess.check_output([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], text=True).strip())
+    site = Path(
+        subprocess.check_output(
+            [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], text=True
+        ).strip()
+    )
     (site / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     subprocess.run(
         [sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps", "--no-index", str(wheel)],
@@ -52,6 +56,8 @@ def test_wheel_serves_pages_outside_the_checkout(tmp_path):
     workdir = tmp_path / "elsewhere"
     workdir.mkdir()
     env = {"PATH": "/usr/bin:/bin", "CASEBOOK_CASES": str(ROOT / "cases"), "CASEBOOK_INDEX": str(tmp_path / "index")}
-    done = subprocess.run([python, "-c", SERVE_FROM_WHEEL], cwd=workdir, env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [python, "-c", SERVE_FROM_WHEEL], cwd=workdir, env=env, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "/static/casebook.css 200" in done.stdout

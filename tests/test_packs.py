@@ -82,7 +82,12 @@ def built(pack, kb, cases_dir, tmp_path) -> Path:
 
 
 def test_load_pack_reads_fields_and_entries_in_order(pack):
-    assert (pack.title, pack.audience, pack.date, pack.stem) == ("末端投递培训", "新入职申诉处理人员", "2026-03-01", "pack")
+    assert (pack.title, pack.audience, pack.date, pack.stem) == (
+        "末端投递培训",
+        "新入职申诉处理人员",
+        "2026-03-01",
+        "pack",
+    )
     assert pack.ids == PACK_IDS
     first, second, third = pack.entries
     assert first.title == "包裹被放进智能快件箱后不见了"
@@ -104,7 +109,9 @@ def test_load_pack_reads_fields_and_entries_in_order(pack):
         ),
         (
             "title: 培训\ncases: TD-2023-001\n",
-            ["packs/p.yaml:2:8: cases: expected a list of entries such as '- id: TD-2021-001' but received text: 'TD-2023-001'"],
+            [
+                "packs/p.yaml:2:8: cases: expected a list of entries such as '- id: TD-2021-001' but received text: 'TD-2023-001'"
+            ],
         ),
         ("title: 培训\ncases: []\n", ["packs/p.yaml:2:8: cases: the list is empty; a pack needs at least one case"]),
         (
@@ -132,11 +139,15 @@ def test_load_pack_reads_fields_and_entries_in_order(pack):
         ),
         (
             "title: 培训\ncases: [TD-2023-001\n",
-            ["packs/p.yaml:3:1: YAML syntax error: did not find expected ',' or ']' while parsing a flow sequence that starts on line 2"],
+            [
+                "packs/p.yaml:3:1: YAML syntax error: did not find expected ',' or ']' while parsing a flow sequence that starts on line 2"
+            ],
         ),
         (
             "- TD-2023-001\n",
-            ["packs/p.yaml:1:1: a pack must be a mapping of fields (title, audience, date, intro, cases) but received a sequence"],
+            [
+                "packs/p.yaml:1:1: a pack must be a mapping of fields (title, audience, date, intro, cases) but received a sequence"
+            ],
         ),
     ],
 )
@@ -149,9 +160,13 @@ def test_pack_problems_name_the_place(text, expected, tmp_path, monkeypatch, kb)
 
 def test_a_warning_alone_keeps_the_pack(tmp_path, monkeypatch, kb):
     monkeypatch.chdir(tmp_path)
-    pack, problems = load_pack(write_pack(Path("packs"), "title: 培训\naudiance: 学员\ncases: [TD-2023-001]\n", "p.yaml"), set(kb))
+    pack, problems = load_pack(
+        write_pack(Path("packs"), "title: 培训\naudiance: 学员\ncases: [TD-2023-001]\n", "p.yaml"), set(kb)
+    )
     assert pack is not None and pack.ids == ["TD-2023-001"]
-    assert [str(p) for p in problems] == ["packs/p.yaml:2:1: warning: audiance: unknown field; did you mean 'audience'?"]
+    assert [str(p) for p in problems] == [
+        "packs/p.yaml:2:1: warning: audiance: unknown field; did you mean 'audience'?"
+    ]
 
 
 def test_check_packs_reports_every_pack(tmp_path, monkeypatch, kb):
@@ -160,7 +175,9 @@ def test_check_packs_reports_every_pack(tmp_path, monkeypatch, kb):
     write_pack(Path("packs"), "title: 乙\ncases: [XX-1]\n", "b.yml")
     write_pack(Path("packs"), "不是培训包", "notes.txt")
     assert [p.name for p in find_packs(Path("packs"))] == ["a.yaml", "b.yml"]
-    assert [str(p) for p in check_packs(Path("packs"), set(kb))] == ["packs/b.yml:2:9: cases[1].id: no case has the id 'XX-1'"]
+    assert [str(p) for p in check_packs(Path("packs"), set(kb))] == [
+        "packs/b.yml:2:9: cases[1].id: no case has the id 'XX-1'"
+    ]
     assert find_packs(Path("no-such-dir")) == []
 
 
@@ -332,7 +349,7 @@ def test_offline_search_filters_and_highlights_in_a_browser(offline):
             requests: list[str] = []
             page.on("request", lambda request: requests.append(request.url))
             page.goto(offline.as_uri())
-            visible = 'article.case:not([hidden])'
+            visible = "article.case:not([hidden])"
 
             page.fill("#q", "智能快件箱")
             assert page.locator(visible).evaluate_all("els => els.map(e => e.dataset.case)") == ["TD-2023-001"]
@@ -369,12 +386,25 @@ def test_status_reports_a_case_edited_since_the_build(pack, kb, cases_dir, built
         ("TD-2023-001", "unchanged"), ("TD-2022-002", "changed"), ("DS-2024-001", "unchanged"),
     ]  # fmt: skip
     changed = lines[1]
-    assert changed.built.startswith("sha1:") and changed.current.startswith("sha1:") and changed.built != changed.current
-    assert str(changed) == f"TD-2022-002: changed {changed.built} -> {changed.current} (content changed; no git history to diff)"
+    assert (
+        changed.built.startswith("sha1:") and changed.current.startswith("sha1:") and changed.built != changed.current
+    )
+    assert (
+        str(changed)
+        == f"TD-2022-002: changed {changed.built} -> {changed.current} (content changed; no git history to diff)"
+    )
 
 
 def git(cwd: Path, *args: str) -> str:
-    command = ["git", "-c", "user.name=Casebook Test", "-c", "user.email=test@example.invalid", "-c", "commit.gpgsign=false"]
+    command = [
+        "git",
+        "-c",
+        "user.name=Casebook Test",
+        "-c",
+        "user.email=test@example.invalid",
+        "-c",
+        "commit.gpgsign=false",
+    ]
     return subprocess.run([*command, *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
 
 
@@ -403,4 +433,6 @@ def test_git_versions_and_status_diff(pack, cases_dir, tmp_path):
     assert lines["DS-2024-001"].state == "changed" and lines["TD-2023-001"].state == "unchanged"
     assert "-孙先生寄出一部手机并保价3000元，十天后物流信息停止更新。" in lines["DS-2024-001"].diff
     assert "+孙先生寄出一部手机并保价3000元，十五天后物流信息停止更新。" in lines["DS-2024-001"].diff
-    assert [line.state for line in pack_status(pack, {**built, "QT-2022-001": first}, current, cases_dir, cases)][-1] == "dropped"
+    assert [line.state for line in pack_status(pack, {**built, "QT-2022-001": first}, current, cases_dir, cases)][
+        -1
+    ] == "dropped"

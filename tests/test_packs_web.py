@@ -31,7 +31,10 @@ def test_pack_page_and_handouts(client):
 
 def test_tray_builds_in_memory_in_the_chosen_order(client, casebook):
     before = sorted(p.name for p in (FIXTURES / "packs").iterdir())
-    response = client.post("/packs/tray", data={"id": ["TD-2022-002", "TD-2023-001"], "title": "临时包", "edition": "trainer", "format": "html"})
+    response = client.post(
+        "/packs/tray",
+        data={"id": ["TD-2022-002", "TD-2023-001"], "title": "临时包", "edition": "trainer", "format": "html"},
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert html.index("快递服务站代签后显示虚假签收") < html.index("未经同意投放智能快件箱后包裹丢失")
@@ -50,11 +53,24 @@ def test_pack_cli_build_and_status(runner, tmp_path):
     base = ["--cases", str(FIXTURES / "kb"), "--index", str(tmp_path / "i"), "pack"]
     listed = runner.invoke(cli, [*base, "list"], obj={})
     assert "basics.yaml: 末端投递入门 — 2 cases" in listed.output
-    built = runner.invoke(cli, [*base, "build", str(FIXTURES / "packs" / "basics.yaml"), "--out", str(tmp_path / "out")], obj={})
+    built = runner.invoke(
+        cli, [*base, "build", str(FIXTURES / "packs" / "basics.yaml"), "--out", str(tmp_path / "out")], obj={}
+    )
     assert built.exit_code == 0, built.output
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert names == sorted(["basics-学员版.html", "basics-学员版.docx", "basics-讲师版.html", "basics-讲师版.docx", "basics.manifest.json", "basics-离线版.html"])
-    status = runner.invoke(cli, [*base, "status", str(FIXTURES / "packs" / "basics.yaml"), "--out", str(tmp_path / "out")], obj={})
+    assert names == sorted(
+        [
+            "basics-学员版.html",
+            "basics-学员版.docx",
+            "basics-讲师版.html",
+            "basics-讲师版.docx",
+            "basics.manifest.json",
+            "basics-离线版.html",
+        ]
+    )
+    status = runner.invoke(
+        cli, [*base, "status", str(FIXTURES / "packs" / "basics.yaml"), "--out", str(tmp_path / "out")], obj={}
+    )
     assert status.exit_code == 0 and status.output.strip().splitlines()[-1] == "0 of 2 cases changed since the build"
 
 
@@ -64,4 +80,6 @@ def test_check_validates_packs(runner, cases_dir, tmp_path):
     (packs / "bad.yaml").write_text("title: 坏包\ncases:\n  - id: TD-2023-011\n", encoding="utf-8")
     result = runner.invoke(cli, ["--cases", str(cases_dir), "--index", str(tmp_path / "i"), "check"], obj={})
     assert result.exit_code == 1
-    assert re.search(r"bad\.yaml:3:9: cases\[1\]\.id: no case has the id 'TD-2023-011'; did you mean 'TD-2023-001'\?", result.output), result.output
+    assert re.search(
+        r"bad\.yaml:3:9: cases\[1\]\.id: no case has the id 'TD-2023-011'; did you mean 'TD-2023-001'\?", result.output
+    ), result.output

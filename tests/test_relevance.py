@@ -55,7 +55,12 @@ def test_queries_judge_only_shipped_documents(relevance, shipped):
     assert len(queries) >= 30
     unknown = [(q.q, key) for q in queries for key in q.judgments if key not in keys]
     assert unknown == []
-    bad = [(q.q, key, grade) for q in queries for key, grade in q.judgments.items() if type(grade) is not int or grade not in (0, 1, 2)]
+    bad = [
+        (q.q, key, grade)
+        for q in queries
+        for key, grade in q.judgments.items()
+        if type(grade) is not int or grade not in (0, 1, 2)
+    ]
     assert bad == []
     assert [q.q for q in queries if not any(grade >= 1 for grade in q.judgments.values())] == []
 
@@ -111,6 +116,11 @@ def test_metrics_stop_at_k_and_handle_nothing_relevant(relevance):
 
 def test_malformed_queries_file_names_the_query(relevance, tmp_path):
     path = tmp_path / "queries.yaml"
-    path.write_text("queries:\n  - q: 丢件\n    judgments: {DS-2019-001: 2}\n  - q: 驿站\n    category: 投递服务\n    judgments: {WG-2024-001: 2}\n", encoding="utf-8")
-    with pytest.raises(ValueError, match=r"query 2 \(驿站\): category: expected a list of names but received: '投递服务'"):
+    path.write_text(
+        "queries:\n  - q: 丢件\n    judgments: {DS-2019-001: 2}\n  - q: 驿站\n    category: 投递服务\n    judgments: {WG-2024-001: 2}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(
+        ValueError, match=r"query 2 \(驿站\): category: expected a list of names but received: '投递服务'"
+    ):
         relevance.load_queries(path)

@@ -35,7 +35,10 @@ def test_new_case_gets_the_first_id_of_its_series_in_its_folder(cases_dir, taxon
     text = path.read_text(encoding="utf-8")
     assert text.startswith("---\nid: YW-2026-001  # 必填：")
     assert "\ntitle: 快件中转滞留十天，企业退还运费  # 必填：" in text
-    assert "\ncategory: 延误  # 必填：一级类别，取值：延误、丢失短少、损毁、投递服务、收寄服务、违规收费、代收货款、其他" in text
+    assert (
+        "\ncategory: 延误  # 必填：一级类别，取值：延误、丢失短少、损毁、投递服务、收寄服务、违规收费、代收货款、其他"
+        in text
+    )
     assert "\ndate: 2026-03-05  # 必填：" in text
 
 
@@ -74,7 +77,14 @@ def test_every_field_is_written_in_declaration_order_with_a_comment(cases_dir, t
     assert list(mapping.data) == [spec.name for spec in FIELDS]
     for line in parts.yaml_text.splitlines():
         assert "  # 必填：" in line or "  # 可选：" in line
-    assert [k for k, v in mapping.data.items() if v is not None] == ["id", "title", "type", "category", "outcome", "date"]
+    assert [k for k, v in mapping.data.items() if v is not None] == [
+        "id",
+        "title",
+        "type",
+        "category",
+        "outcome",
+        "date",
+    ]
     assert "\nservice:  # 可选：业务类型，取值：快递服务、邮政服务\n" in text
 
 
@@ -113,9 +123,15 @@ def test_a_category_is_found_by_name_code_or_folder(cases_dir, taxonomy, given):
 @pytest.mark.parametrize(
     ("given", "message"),
     [
-        ("延迟", "category: expected one of (延误, 丢失短少, 损毁, 投递服务, 收寄服务, 违规收费, 代收货款, 其他) but received: '延迟'; did you mean '延误'?"),
+        (
+            "延迟",
+            "category: expected one of (延误, 丢失短少, 损毁, 投递服务, 收寄服务, 违规收费, 代收货款, 其他) but received: '延迟'; did you mean '延误'?",
+        ),
         ("丢失", "but received: '丢失'; did you mean '丢失短少'?"),
-        (None, "a new case needs a category: one of (延误, 丢失短少, 损毁, 投递服务, 收寄服务, 违规收费, 代收货款, 其他)"),
+        (
+            None,
+            "a new case needs a category: one of (延误, 丢失短少, 损毁, 投递服务, 收寄服务, 违规收费, 代收货款, 其他)",
+        ),
         ("", "a new case needs a category"),
     ],
 )

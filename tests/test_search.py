@@ -138,8 +138,26 @@ def test_hits_say_why_they_matched(casebook, query, kind, matched):
 @pytest.mark.parametrize(
     "query",
     [
-        '"unbalanced', "((快递", "快递 AND", "OR", "title:", "标题:", "*", "?", "快递~2", "[a TO",
-        "x" * 10000, "快递\x00\x1b[31m", "😀📦", "\ud800", "-", '""', "：：", "NOT NOT", "a:b:c", "%s%n",
+        '"unbalanced',
+        "((快递",
+        "快递 AND",
+        "OR",
+        "title:",
+        "标题:",
+        "*",
+        "?",
+        "快递~2",
+        "[a TO",
+        "x" * 10000,
+        "快递\x00\x1b[31m",
+        "😀📦",
+        "\ud800",
+        "-",
+        '""',
+        "：：",
+        "NOT NOT",
+        "a:b:c",
+        "%s%n",
     ],
 )
 def test_hostile_queries_never_raise(casebook, query):
@@ -149,7 +167,12 @@ def test_hostile_queries_never_raise(casebook, query):
 
 @pytest.mark.parametrize(
     ("kwargs", "param"),
-    [({"page": 0}, "page"), ({"per_page": 1000}, "per_page"), ({"sort": "x"}, "sort"), ({"year_from": 20}, "year_from")],
+    [
+        ({"page": 0}, "page"),
+        ({"per_page": 1000}, "per_page"),
+        ({"sort": "x"}, "sort"),
+        ({"year_from": 20}, "year_from"),
+    ],
 )
 def test_bad_parameters_raise_query_error(casebook, kwargs, param):
     with pytest.raises(QueryError) as info:
@@ -169,7 +192,18 @@ def test_no_results_suggest_relaxations_with_true_counts(casebook):
 def test_json_shape(casebook):
     data = search(casebook, "快递柜").to_dict()
     assert set(data) >= {"query", "total", "page", "per_page", "hits", "facets"}
-    assert set(data["hits"][0]) >= {"id", "title", "type", "category", "outcome", "date", "region", "score", "snippet", "url"}
+    assert set(data["hits"][0]) >= {
+        "id",
+        "title",
+        "type",
+        "category",
+        "outcome",
+        "date",
+        "region",
+        "score",
+        "snippet",
+        "url",
+    }
     assert set(data["facets"]) == {"category", "outcome"}
 
 

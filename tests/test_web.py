@@ -34,7 +34,10 @@ def test_search_page_lists_hits_with_facts_and_highlights(client):
 
 def test_facet_values_carry_counts_and_toggle_links(client):
     html = text_of(client.get("/?q=同意"))
-    toggle = re.search(r'<a href="([^"]+)" class="facet-value" aria-pressed="false" title="[^"]*"><span class="box" aria-hidden="true"></span>投递服务 <span class="count">(\d+)</span>', html)
+    toggle = re.search(
+        r'<a href="([^"]+)" class="facet-value" aria-pressed="false" title="[^"]*"><span class="box" aria-hidden="true"></span>投递服务 <span class="count">(\d+)</span>',
+        html,
+    )
     assert toggle and toggle.group(2) == "2"
     filtered = text_of(client.get(toggle.group(1).replace("&amp;", "&")))
     assert sorted(hit_ids(filtered)) == ["TD-2022-002", "TD-2023-001"]
@@ -45,13 +48,20 @@ def test_facet_values_carry_counts_and_toggle_links(client):
 def test_multi_select_and_removable_filters(client):
     html = text_of(client.get("/?category=投递服务&category=损毁"))
     assert sorted(hit_ids(html)) == ["SH-2020-001", "TD-2022-002", "TD-2023-001"]
-    remove = re.search(r'<a class="chip" href="([^"]+)" aria-label="去掉 类别为“损毁”">', html).group(1).replace("&amp;", "&")
+    remove = (
+        re.search(r'<a class="chip" href="([^"]+)" aria-label="去掉 类别为“损毁”">', html)
+        .group(1)
+        .replace("&amp;", "&")
+    )
     assert sorted(hit_ids(text_of(client.get(remove)))) == ["TD-2022-002", "TD-2023-001"]
 
 
 def test_precedent_summary_counts_all_matches(client):
     html = text_of(client.get("/?type=case&per_page=2"))
-    assert "匹配 8 件：赔偿 2 · 部分赔偿 2 · 退还运费 1 · 道歉解释 2 · 申诉不成立 1；5 件涉及金额，中位数 150 元（10–3,000 元）" in html
+    assert (
+        "匹配 8 件：赔偿 2 · 部分赔偿 2 · 退还运费 1 · 道歉解释 2 · 申诉不成立 1；5 件涉及金额，中位数 150 元（10–3,000 元）"
+        in html
+    )
 
 
 def test_zero_results_show_the_best_relaxation_with_undo(client):
@@ -103,7 +113,7 @@ def test_search_page_links_its_json_twin(client):
 def test_case_page_renders_fact_box_links_and_citation(client):
     html = text_of(client.get("/cases/TD-2023-001"))
     assert "<h1>未经同意投放智能快件箱后包裹丢失</h1>" in html
-    assert '<dt>金额</dt><dd>260 元</dd>' in html
+    assert "<dt>金额</dt><dd>260 元</dd>" in html
     assert 'value="[TD-2023-001] 《未经同意投放智能快件箱后包裹丢失》，浙江省杭州市，2023-06-18 结案"' in html
     assert 'href="/laws/%E3%80%8A' in html  # the legal basis links to its cited-by page
     assert '<a href="/cases/TD-2022-002">快递服务站代签后显示虚假签收</a>' in html  # related
@@ -137,14 +147,20 @@ def test_cited_by_page(client):
 
 def test_api_case_and_errors(client):
     data = client.get("/api/cases/TD-2023-001").get_json()
-    assert data["id"] == "TD-2023-001" and data["amount"] == 260 and "<h2 id=\"基本案情\">" in data["html"]
+    assert data["id"] == "TD-2023-001" and data["amount"] == 260 and '<h2 id="基本案情">' in data["html"]
     missing = client.get("/api/cases/NOPE")
     assert missing.status_code == 404 and missing.get_json()["error"]["status"] == 404
 
 
 @pytest.mark.parametrize(
     ("query", "param"),
-    [("page=abc", "page"), ("per_page=100000", "per_page"), ("category=不存在", "category"), ("sort=x", "sort"), ("year_from=2000000", "year_from")],
+    [
+        ("page=abc", "page"),
+        ("per_page=100000", "per_page"),
+        ("category=不存在", "category"),
+        ("sort=x", "sort"),
+        ("year_from=2000000", "year_from"),
+    ],
 )
 def test_api_bad_parameters_are_400_with_one_error_shape(client, query, param):
     response = client.get(f"/api/search?q=快递&{query}")
@@ -153,8 +169,24 @@ def test_api_bad_parameters_are_400_with_one_error_shape(client, query, param):
     assert error["param"] == param and error["status"] == 400 and param in error["message"]
 
 
-HOSTILE = ['q="unbalanced', "q=((快递", "q=快递+AND", "q=title:", "q=*", "q=" + "快" * 10000, "q=%00%1b%5b31m", "q=%F0%9F%98%80",
-           "q=%ED%A0%80", "q=%FF%FE", "page=-1", "per_page=0", "year_to=abc", "category=", "q=a:b:c&within=%22", "pos=1&from=%25%25"]
+HOSTILE = [
+    'q="unbalanced',
+    "q=((快递",
+    "q=快递+AND",
+    "q=title:",
+    "q=*",
+    "q=" + "快" * 10000,
+    "q=%00%1b%5b31m",
+    "q=%F0%9F%98%80",
+    "q=%ED%A0%80",
+    "q=%FF%FE",
+    "page=-1",
+    "per_page=0",
+    "year_to=abc",
+    "category=",
+    "q=a:b:c&within=%22",
+    "pos=1&from=%25%25",
+]
 
 
 @pytest.mark.parametrize("query", HOSTILE)

@@ -102,7 +102,11 @@ def _locate(repo_dir: Path) -> tuple[Path, Path]:
     try:
         done = subprocess.run(
             ["git", "-C", str(repo_dir), "rev-parse", "--show-toplevel", "--git-path", "hooks"],
-            capture_output=True, text=True, encoding="utf-8", env=env, check=False,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            env=env,
+            check=False,
         )
     except OSError as exc:
         raise ConfigError(f"git is needed to install the hook but could not be run: {exc}") from None

@@ -27,8 +27,15 @@ def _casebook(ctx: click.Context):
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--cases", "cases_dir", type=click.Path(path_type=Path), help="Case tree (default: ./cases, or $CASEBOOK_CASES).")
-@click.option("--index", "index_dir", type=click.Path(path_type=Path), help="Index folder (default: .casebook-index beside the cases, or $CASEBOOK_INDEX).")
+@click.option(
+    "--cases", "cases_dir", type=click.Path(path_type=Path), help="Case tree (default: ./cases, or $CASEBOOK_CASES)."
+)
+@click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(path_type=Path),
+    help="Index folder (default: .casebook-index beside the cases, or $CASEBOOK_INDEX).",
+)
 @click.version_option(package_name="casebook")
 @click.pass_context
 def cli(ctx: click.Context, cases_dir: Path | None, index_dir: Path | None) -> None:
@@ -102,8 +109,16 @@ def search(ctx, query, category, outcome, types, service, year_from, year_to, so
     queries = (line.rstrip("\n") for line in sys.stdin) if query == "-" else [query]
     for text in queries:
         request = SearchRequest(
-            q=text, categories=category, outcomes=outcome, types=types, services=service,
-            year_from=year_from, year_to=year_to, sort=sort, page=page, per_page=limit,
+            q=text,
+            categories=category,
+            outcomes=outcome,
+            types=types,
+            services=service,
+            year_from=year_from,
+            year_to=year_to,
+            sort=sort,
+            page=page,
+            per_page=limit,
         )
         try:
             result = casebook.search(request)
@@ -192,7 +207,9 @@ def display(path: Path) -> str:
 
 
 @cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 for the whole network).")
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 for the whole network)."
+)
 @click.option("--port", default=8080, show_default=True, type=int, help="Port to listen on.")
 @click.option("--threads", default=8, show_default=True, type=int, help="Worker threads.")
 @click.option("--watch/--no-watch", default=True, show_default=True, help="Refresh the index when case files change.")

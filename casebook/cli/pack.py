@@ -49,7 +49,9 @@ def list_command(ctx: click.Context) -> None:
 
 @pack.command("build")
 @click.argument("pack_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Output folder (default: packs/build).")
+@click.option(
+    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Output folder (default: packs/build)."
+)
 @click.pass_context
 def build_command(ctx: click.Context, pack_file: Path, out_dir: Path | None) -> None:
     """Write the trainee and trainer handouts (HTML, DOCX) and the offline pack."""
@@ -68,7 +70,12 @@ def build_command(ctx: click.Context, pack_file: Path, out_dir: Path | None) -> 
 
 @pack.command("status")
 @click.argument("pack_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Where the pack was built (default: packs/build).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the pack was built (default: packs/build).",
+)
 @click.option("--diff/--no-diff", default=True, show_default=True, help="Show what changed in each case.")
 @click.pass_context
 def status_command(ctx: click.Context, pack_file: Path, out_dir: Path | None, diff: bool) -> None:
@@ -82,7 +89,11 @@ def status_command(ctx: click.Context, pack_file: Path, out_dir: Path | None, di
         raise click.ClickException(f"{display_path(pack_file)}: not built yet; run `casebook pack build` first")
     changed = 0
     for line in lines:
-        click.echo(f"{line.id}: {line.state}" + (f" ({line.built} -> {line.current})" if line.state == "changed" else "") + (f" {line.note}" if line.note else ""))
+        click.echo(
+            f"{line.id}: {line.state}"
+            + (f" ({line.built} -> {line.current})" if line.state == "changed" else "")
+            + (f" {line.note}" if line.note else "")
+        )
         if line.state != "unchanged":
             changed += 1
             if diff and line.diff:

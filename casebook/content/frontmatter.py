@@ -95,8 +95,7 @@ def parse(yaml_text: str, first_line: int) -> Mapping:
             )
             if isinstance(value_node, yaml.SequenceNode):
                 item_marks[name] = [
-                    (first_line + item.start_mark.line, item.start_mark.column + 1)
-                    for item in value_node.value
+                    (first_line + item.start_mark.line, item.start_mark.column + 1) for item in value_node.value
                 ]
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:

@@ -75,9 +75,7 @@ def parse_case(raw: bytes, shown: str, taxonomy: Taxonomy) -> tuple[Case | None,
     kind = mapping.data.get("type") or "case"
     sections = split_sections(parts.body, parts.body_line)
     if kind == "manual" and not sections:
-        problems.append(
-            Problem(shown, parts.body_line, 1, "manual has no sections: split it into '## ' sections")
-        )
+        problems.append(Problem(shown, parts.body_line, 1, "manual has no sections: split it into '## ' sections"))
     if kind == "case":
         titles = {s.title for s in sections}
         for title in CASE_SECTIONS:
@@ -136,9 +134,7 @@ def _check_fields(mapping: Mapping, shown: str, taxonomy: Taxonomy, first_line: 
                         Problem(shown, item_line, item_col, f"{spec.name}: expected text items but received: {item!r}")
                     )
                 elif spec.kind == "idlist" and not ID_PATTERN.match(item):
-                    problems.append(
-                        Problem(shown, item_line, item_col, f"{spec.name}: not a valid case id: '{item}'")
-                    )
+                    problems.append(Problem(shown, item_line, item_col, f"{spec.name}: not a valid case id: '{item}'"))
     return sorted(problems, key=lambda p: (p.line, p.col))
 
 
@@ -272,7 +268,11 @@ def check_links(cases: list[Case]) -> list[Problem]:
         if len(owners) > 1:
             for owner in owners:
                 others = ", ".join(o.path for o in owners if o is not owner)
-                problems.append(Problem(owner.path, _line_of(owner, "id"), 1, f"id: duplicate id '{case_id}', also used in {others}"))
+                problems.append(
+                    Problem(
+                        owner.path, _line_of(owner, "id"), 1, f"id: duplicate id '{case_id}', also used in {others}"
+                    )
+                )
     for case in cases:
         for target in case.related:
             if target not in by_id:
@@ -282,7 +282,9 @@ def check_links(cases: list[Case]) -> list[Problem]:
                     Problem(case.path, _line_of(case, "related"), 1, f"related: no case has the id '{target}'{hint}")
                 )
             elif target == case.id:
-                problems.append(Problem(case.path, _line_of(case, "related"), 1, "related: a case cannot relate to itself"))
+                problems.append(
+                    Problem(case.path, _line_of(case, "related"), 1, "related: a case cannot relate to itself")
+                )
     return problems
 
 

@@ -60,9 +60,7 @@ _PREFIXED_WAYBILL = re.compile(
     r"|[A-Z]{2}[0-9]{9}[A-Z]{2})"  # UPU S10, as on EMS and international mail
     r"(?![0-9A-Za-z])"
 )
-_ID_NUMBER = re.compile(
-    r"(?<![0-9])(?:[0-9]{17}[0-9Xx]|[0-9]{6}(?P<sep>[ -])[0-9]{8}(?P=sep)[0-9]{3}[0-9Xx])(?![0-9])"
-)
+_ID_NUMBER = re.compile(r"(?<![0-9])(?:[0-9]{17}[0-9Xx]|[0-9]{6}(?P<sep>[ -])[0-9]{8}(?P=sep)[0-9]{3}[0-9Xx])(?![0-9])")
 _BANK_CARD = re.compile(
     r"(?<![0-9])(?:[0-9]{16,19}"
     r"|[0-9]{4}(?P<sep>[ -])[0-9]{4}(?P=sep)[0-9]{4}(?P=sep)[0-9]{4}(?:(?P=sep)[0-9]{1,3})?)"

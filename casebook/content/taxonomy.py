@@ -74,14 +74,10 @@ def load_taxonomy(cases_dir: Path) -> Taxonomy:
             if isinstance(item, str):
                 item = {"name": item}
             if not isinstance(item, dict) or not isinstance(item.get("name"), str):
-                problems.append(
-                    Problem(shown, item_line, item_col, f"{key}: each entry needs a 'name'")
-                )
+                problems.append(Problem(shown, item_line, item_col, f"{key}: each entry needs a 'name'"))
                 continue
             if any(t.name == item["name"] for t in terms):
-                problems.append(
-                    Problem(shown, item_line, item_col, f"{key}: duplicate name '{item['name']}'")
-                )
+                problems.append(Problem(shown, item_line, item_col, f"{key}: duplicate name '{item['name']}'"))
                 continue
             terms.append(
                 Term(

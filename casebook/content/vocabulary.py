@@ -43,9 +43,7 @@ def load_vocabulary(cases_dir: Path) -> Vocabulary:
             if parts[1].isdigit():
                 freq = int(parts[1])
             else:
-                problems.append(
-                    Problem(shown, line_no, 1, f"frequency: expected a number but received: '{parts[1]}'")
-                )
+                problems.append(Problem(shown, line_no, 1, f"frequency: expected a number but received: '{parts[1]}'"))
                 continue
         words.append((parts[0], freq))
     groups: list[tuple[str, ...]] = []
@@ -60,7 +58,13 @@ def load_vocabulary(cases_dir: Path) -> Vocabulary:
             if word in first_line:
                 # The index marks each word with one group; the later group's link is lost.
                 problems.append(
-                    Problem(shown, line_no, 1, f"synonym '{word}' is already in the group on line {first_line[word]}; merge the groups", "warning")
+                    Problem(
+                        shown,
+                        line_no,
+                        1,
+                        f"synonym '{word}' is already in the group on line {first_line[word]}; merge the groups",
+                        "warning",
+                    )
                 )
             first_line.setdefault(word, line_no)
         groups.append(tuple(dict.fromkeys(parts)))

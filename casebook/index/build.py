@@ -142,7 +142,9 @@ def _build(cases_dir, index_dir, taxonomy, tokenizer, stamp, report, progress) -
             dirs = [generation / f"part-{i}" for i in range(procs)]
             context = multiprocessing.get_context("spawn")  # never fork a threaded server
             with ProcessPoolExecutor(procs, mp_context=context) as pool:
-                parts = list(pool.map(_build_part, [cases_dir] * procs, dirs, shares, [taxonomy] * procs, [tokenizer] * procs))
+                parts = list(
+                    pool.map(_build_part, [cases_dir] * procs, dirs, shares, [taxonomy] * procs, [tokenizer] * procs)
+                )
             _combine(generation, build_schema(tokenizer), dirs)
         entries: dict[str, dict] = {}
         for part in parts:
@@ -178,7 +180,9 @@ def _processes(files: int) -> int:
     return min(os.cpu_count() or 1, 4) if files >= PARALLEL_FROM else 1
 
 
-def _build_part(cases_dir: Path, target: Path, files: list, taxonomy: Taxonomy, tokenizer: CaseTokenizer, progress=None) -> _Part:
+def _build_part(
+    cases_dir: Path, target: Path, files: list, taxonomy: Taxonomy, tokenizer: CaseTokenizer, progress=None
+) -> _Part:
     """Index some files into a new index at `target` (in a worker process for large trees)."""
     target.mkdir(exist_ok=True)
     ix = whoosh_index.create_in(str(target), build_schema(tokenizer))
@@ -296,7 +300,11 @@ def _index_file(writer, cases_dir, rel, stat, taxonomy, seen_ids, report, raw: b
     shown = display_path(path)
     case, problems = parse_case(path.read_bytes() if raw is None else raw, shown, taxonomy)
     if case is not None and case.id in seen_ids:
-        problems.append(Problem(shown, case.lines.get("id", 1), 1, f"id: duplicate id '{case.id}', also used in {seen_ids[case.id]}"))
+        problems.append(
+            Problem(
+                shown, case.lines.get("id", 1), 1, f"id: duplicate id '{case.id}', also used in {seen_ids[case.id]}"
+            )
+        )
         case = None
     report.problems.extend(problems)
     if case is None:

@@ -31,17 +31,31 @@ def scope_target(scope: str) -> tuple[str, int | None]:
         return "text", SECTIONS.index(scope)
     return scope, None
 
+
 # Section scopes users can type as `scope:word`; several names for each, Chinese first.
 SCOPES = {
-    "标题": "title", "title": "title",
-    "摘要": "summary", "summary": "summary",
-    "标签": "tags", "tags": "tags",
-    "案情": "facts", "基本案情": "facts", "facts": "facts",
-    "过程": "process", "处理过程": "process", "process": "process",
-    "结果": "result", "处理结果": "result", "result": "result",
-    "评析": "analysis", "案例评析": "analysis", "analysis": "analysis",
-    "正文": "content", "content": "content",
+    "标题": "title",
+    "title": "title",
+    "摘要": "summary",
+    "summary": "summary",
+    "标签": "tags",
+    "tags": "tags",
+    "案情": "facts",
+    "基本案情": "facts",
+    "facts": "facts",
+    "过程": "process",
+    "处理过程": "process",
+    "process": "process",
+    "结果": "result",
+    "处理结果": "result",
+    "result": "result",
+    "评析": "analysis",
+    "案例评析": "analysis",
+    "analysis": "analysis",
+    "正文": "content",
+    "content": "content",
 }
+
 
 def build_schema(tokenizer: CaseTokenizer) -> Schema:
     """Return the schema whose text fields use the given tokenizer."""

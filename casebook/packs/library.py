@@ -39,7 +39,9 @@ def open_library(casebook) -> Library:
     """Load every valid case and its version (git commit or content hash)."""
     loaded = casebook.load()
     cases = {case.id: case for case in loaded.cases if case.type == "case"}
-    return Library(cases, case_versions(cases.values(), casebook.cases_dir), casebook.cases_dir, packs_dir_for(casebook.cases_dir))
+    return Library(
+        cases, case_versions(cases.values(), casebook.cases_dir), casebook.cases_dir, packs_dir_for(casebook.cases_dir)
+    )
 
 
 def check_all_packs(packs_dir: Path, known_ids: set[str]) -> tuple[int, list[Problem]]:
@@ -86,7 +88,11 @@ def status(library: Library, pack: Pack, out_dir: Path) -> list[StatusLine] | No
 def render(library: Library, pack: Pack, edition_key: str, fmt: str) -> tuple[bytes, str, str]:
     """Return one edition of a pack in memory as (bytes, mimetype, file name); writes nothing."""
     if fmt == "offline":
-        return offline_html(pack, library.cases, library.versions).encode("utf-8"), "text/html", f"{pack.stem}-离线版.html"
+        return (
+            offline_html(pack, library.cases, library.versions).encode("utf-8"),
+            "text/html",
+            f"{pack.stem}-离线版.html",
+        )
     edition = next(e for e in EDITIONS if e.key == edition_key)
     handout = compose_handout(pack, library.cases, library.versions, edition)
     if fmt == "docx":
@@ -98,4 +104,11 @@ def render(library: Library, pack: Pack, edition_key: str, fmt: str) -> tuple[by
 def tray_pack(ids: list[str], title: str, audience: str, intro: str, known: set[str]) -> Pack:
     """Return a pack made from the site's tray (cases chosen in the browser)."""
     entries = tuple(PackEntry(case_id) for case_id in dict.fromkeys(ids) if case_id in known)
-    return Pack(title=title.strip() or "培训包", entries=entries, path="(tray)", stem="training-pack", audience=audience.strip(), intro=intro.strip())
+    return Pack(
+        title=title.strip() or "培训包",
+        entries=entries,
+        path="(tray)",
+        stem="training-pack",
+        audience=audience.strip(),
+        intro=intro.strip(),
+    )

@@ -212,13 +212,18 @@ def _check_entries(cases: list, marks: list[_Marks], known: set[str], problem) -
         questions = item.get("questions")
         questions_at = where.values.get("questions", where.item)
         if questions is not None and not isinstance(questions, list):
-            problem(questions_at, f"{label}.questions: expected a list such as [问题一, 问题二] but received {_describe(questions)}")
+            problem(
+                questions_at,
+                f"{label}.questions: expected a list such as [问题一, 问题二] but received {_describe(questions)}",
+            )
             questions = []
         question_marks = where.items.get("questions", [])
         for index, question in enumerate(questions or [], start=1):
             if not isinstance(question, str) or not question.strip():
                 at = question_marks[index - 1] if index <= len(question_marks) else questions_at
-                problem(at, f"{label}.questions[{index}]: expected a question as text but received {_describe(question)}")
+                problem(
+                    at, f"{label}.questions[{index}]: expected a question as text but received {_describe(question)}"
+                )
         entries.append(
             PackEntry(
                 id=case_id,
@@ -304,9 +309,7 @@ def pack_fingerprint(pack: Pack, versions: dict[str, str]) -> str:
         "audience": pack.audience,
         "date": pack.date,
         "intro": pack.intro,
-        "entries": [
-            [e.id, e.title, e.notes, list(e.questions), versions.get(e.id, "")] for e in pack.entries
-        ],
+        "entries": [[e.id, e.title, e.notes, list(e.questions), versions.get(e.id, "")] for e in pack.entries],
     }
     text = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]

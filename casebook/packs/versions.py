@@ -145,9 +145,7 @@ def pack_status(
         elif _same(built, current):
             lines.append(StatusLine(case_id, "unchanged", built, current))
         elif built.startswith(CONTENT_PREFIX) or root is None:
-            lines.append(
-                StatusLine(case_id, "changed", built, current, note="content changed; no git history to diff")
-            )
+            lines.append(StatusLine(case_id, "changed", built, current, note="content changed; no git history to diff"))
         else:
             path = case_file(cases[case_id], cases_dir).resolve()
             diff = _git(root, "diff", "--no-color", "--no-ext-diff", built, "--", str(path))

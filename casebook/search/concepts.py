@@ -67,7 +67,9 @@ def min_should_match(count: int) -> int:
     return math.ceil(count * 0.75)
 
 
-def analyse_query(text: str, tokenizer: CaseTokenizer, vocabulary: Vocabulary, scope: tuple[str, ...] | None = None) -> tuple[list[Concept], list[Concept]]:
+def analyse_query(
+    text: str, tokenizer: CaseTokenizer, vocabulary: Vocabulary, scope: tuple[str, ...] | None = None
+) -> tuple[list[Concept], list[Concept]]:
     """Turn query text into concepts to match and concepts to exclude."""
     wanted: list[Concept] = []
     excluded: list[Concept] = []

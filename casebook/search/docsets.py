@@ -198,7 +198,6 @@ class DocSets:
         return out
 
 
-
 def at_least(masks: list[int], needed: int) -> int:
     """Return the documents present in at least `needed` of the masks."""
     # levels[k] holds the documents seen in at least k+1 masks so far.

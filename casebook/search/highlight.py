@@ -91,7 +91,11 @@ def _container(norm: str, word, segmenter: Segmenter) -> tuple[int, int] | None:
     """Return the span of the whole word a sub-word was found in."""
     lo, hi = max(0, word.start - 8), min(len(norm), word.end + 8)
     for whole in segmenter.words(norm[lo:hi], search=False):
-        if lo + whole.start <= word.start and word.end <= lo + whole.end and whole.end - whole.start > word.end - word.start:
+        if (
+            lo + whole.start <= word.start
+            and word.end <= lo + whole.end
+            and whole.end - whole.start > word.end - word.start
+        ):
             return lo + whole.start, lo + whole.end
     return None
 

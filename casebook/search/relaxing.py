@@ -61,7 +61,13 @@ def _respelling(searcher, clause: Clause) -> str | None:
 
 
 _SCOPE_NAMES = {field: name for name, field in reversed(list(SCOPES.items()))}
-_PLURAL = {"category": "categories", "outcome": "outcomes", "type": "types", "service": "services", "province": "provinces"}
+_PLURAL = {
+    "category": "categories",
+    "outcome": "outcomes",
+    "type": "types",
+    "service": "services",
+    "province": "provinces",
+}
 
 
 def _clause_text(clause: Clause) -> str:

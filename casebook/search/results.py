@@ -84,7 +84,10 @@ class Hit:
         return self
 
     def to_dict(self) -> dict:
-        out = {k: getattr(self, k) for k in ("id", "title", "type", "category", "outcome", "date", "region", "score", "snippet", "url")}
+        out = {
+            k: getattr(self, k)
+            for k in ("id", "title", "type", "category", "outcome", "date", "region", "score", "snippet", "url")
+        }
         out.update(section=self.section, amount=self.amount, reasons=[r.to_dict() for r in self.reasons])
         return out
 

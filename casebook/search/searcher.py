@@ -109,7 +109,9 @@ class Searcher:
     def _without_negation(self, concept: Concept) -> list[Concept]:
         for prefix in NEGATIONS:
             if concept.typed.startswith(prefix) and len(concept.typed) > len(prefix) and not concept.phrase:
-                retried, _ = analyse_query(concept.typed[len(prefix):], self.tokenizer, self.vocabulary, concept.fields)
+                retried, _ = analyse_query(
+                    concept.typed[len(prefix) :], self.tokenizer, self.vocabulary, concept.fields
+                )
                 if retried and all(self.concept_docs(c) for c in retried):
                     return retried
         return []
@@ -132,7 +134,11 @@ class Searcher:
             return mask if band is None else mask & self.docsets.band(field_name, concept.phrase[0], band, SECTION_GAP)
         mask = 0
         for term in terms:
-            mask |= self.docsets.term(field_name, term) if band is None else self.docsets.band(field_name, term, band, SECTION_GAP)
+            mask |= (
+                self.docsets.term(field_name, term)
+                if band is None
+                else self.docsets.band(field_name, term, band, SECTION_GAP)
+            )
         return mask
 
     def filter_docs(self, request: SearchRequest, skip: str | None = None) -> int:
@@ -231,7 +237,9 @@ class Searcher:
                     continue
                 word = self._scoped(concept, scope, concept.index_terms[:1]) & matched
                 if concept.group:
-                    features.append((weight * SYNONYM_WEIGHT, self._scoped(concept, scope, concept.index_terms) & matched))
+                    features.append(
+                        (weight * SYNONYM_WEIGHT, self._scoped(concept, scope, concept.index_terms) & matched)
+                    )
                     features.append((weight * (1 - SYNONYM_WEIGHT), word))
                 else:
                     features.append((weight, word))
@@ -292,7 +300,11 @@ class Searcher:
             start = max(0, first - SNIPPET_WINDOW // 3)
             cut = max(flat.rfind(mark, 0, start) for mark in "。；，！？ ") if start else -1
             start = cut + 1 if cut >= start - 20 and cut >= 0 else start
-            flat = ("…" if start else "") + flat[start : start + SNIPPET_WINDOW] + ("…" if start + SNIPPET_WINDOW < len(flat) else "")
+            flat = (
+                ("…" if start else "")
+                + flat[start : start + SNIPPET_WINDOW]
+                + ("…" if start + SNIPPET_WINDOW < len(flat) else "")
+            )
         matches = list(find_matches(self.tokenizer.segmenter, flat, terms)) if terms else []
         reasons = list(dict.fromkeys(m[2] for m in matches if m[2].kind != "word"))
         return best_snippet(flat, matches, name), reasons
@@ -329,7 +341,9 @@ class Searcher:
     @_locked
     def cited_by(self, basis: str) -> list[dict]:
         """Return the cases and manuals citing a legal basis, newest first."""
-        hits = self.searcher.search(Term("legal", basis), filter=Not(Term("kind", "section")), limit=None, sortedby="date", reverse=True)
+        hits = self.searcher.search(
+            Term("legal", basis), filter=Not(Term("kind", "section")), limit=None, sortedby="date", reverse=True
+        )
         return [_brief(hit.fields()) for hit in hits]
 
 
@@ -338,5 +352,3 @@ def _brief(stored: dict) -> dict:
     out = {k: stored.get(k) for k in ("id", "title", "type", "category", "outcome", "date", "region")}
     out["url"] = f"/cases/{stored['id']}"
     return out
-
-

@@ -70,7 +70,9 @@ def security_headers(response: Response) -> Response:
 # -- the application ------------------------------------------------------------------------
 
 
-def create_app(settings: Settings | None = None, test_config: dict | None = None, casebook: Casebook | None = None) -> Flask:
+def create_app(
+    settings: Settings | None = None, test_config: dict | None = None, casebook: Casebook | None = None
+) -> Flask:
     """Create the Flask application for a knowledge base (or for an open Casebook)."""
     app = Flask(__name__, template_folder=site_folder("templates"), static_folder=site_folder("static"))
     app.config.update(JSON_AS_ASCII=False, SEND_FILE_MAX_AGE_DEFAULT=3600)
@@ -85,5 +87,11 @@ def create_app(settings: Settings | None = None, test_config: dict | None = None
         app.extensions["casebook.searchlog"] = SearchLog(casebook.settings.index_dir / "searchlog.sqlite")
     app.register_blueprint(bp)
     app.register_blueprint(packs)
-    app.jinja_env.globals["nav"] = [("/", "案例检索"), ("/laws/", "法规索引"), ("/recent", "最近更新"), ("/packs/", "培训包"), ("/insights", "检索分析")]
+    app.jinja_env.globals["nav"] = [
+        ("/", "案例检索"),
+        ("/laws/", "法规索引"),
+        ("/recent", "最近更新"),
+        ("/packs/", "培训包"),
+        ("/insights", "检索分析"),
+    ]
     return app

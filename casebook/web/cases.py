@@ -69,7 +69,16 @@ def _neighbours(origin: str, pos: str) -> dict | None:
         base = request_from_args(args, casebook.taxonomy)
     except QueryError:
         return None
-    links = {"back": url_for_args("/", [*args.items(multi=True), *([("page", str((position - 1) // base.per_page + 1))] if position > base.per_page else [])]), "position": position}
+    links = {
+        "back": url_for_args(
+            "/",
+            [
+                *args.items(multi=True),
+                *([("page", str((position - 1) // base.per_page + 1))] if position > base.per_page else []),
+            ],
+        ),
+        "position": position,
+    }
     for name, target in (("prev", position - 1), ("next", position + 1)):
         if target < 1:
             continue
@@ -77,7 +86,10 @@ def _neighbours(origin: str, pos: str) -> dict | None:
         if target <= result.total and result.hits:
             hit = result.hits[0]
             path, _, anchor = hit.url.partition("#")
-            links[name] = {"title": hit.title, "href": url_for_args(path, [("from", origin), ("pos", str(target))]) + (f"#{anchor}" if anchor else "")}
+            links[name] = {
+                "title": hit.title,
+                "href": url_for_args(path, [("from", origin), ("pos", str(target))]) + (f"#{anchor}" if anchor else ""),
+            }
         links["total"] = result.total
     return links
 
@@ -87,7 +99,9 @@ def laws_index():
     grouped: dict[str, list[tuple[str, int, str]]] = {}
     for basis, count in book().searcher().legal_bases():
         parsed = parse_legal_basis(basis)
-        grouped.setdefault(parsed.key, []).append((parsed.article or basis, count, url_for("site.law_page", basis=basis)))
+        grouped.setdefault(parsed.key, []).append(
+            (parsed.article or basis, count, url_for("site.law_page", basis=basis))
+        )
     return render_template("laws.html", grouped=sorted(grouped.items()))
 
 

@@ -17,7 +17,6 @@ def recent_page():
     return render_template("recent.html", changes=book().recent())
 
 
-
 @bp.route("/insights")
 def insights():
     log = search_log()
@@ -26,6 +25,9 @@ def insights():
     def link(stat) -> str:
         return url_for_args("/", [("q", stat.q), *[(k, v) for k, vs in json.loads(stat.filters).items() for v in vs]])
 
-    return render_template("insights.html", enabled=log is not None, zero=[(s, link(s)) for s in zero], unclicked=[(s, link(s)) for s in unclicked])
-
-
+    return render_template(
+        "insights.html",
+        enabled=log is not None,
+        zero=[(s, link(s)) for s in zero],
+        unclicked=[(s, link(s)) for s in unclicked],
+    )

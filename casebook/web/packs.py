@@ -37,15 +37,24 @@ FORMATS = {"html": "html", "docx": "docx"}
 
 
 def _downloads(stem: str) -> list[tuple[str, str]]:
-    links = [(f"{label} {fmt.upper()}", url_for("packs.pack_file", stem=stem, edition=key, fmt=fmt)) for key, label in (("trainee", "学员版"), ("trainer", "讲师版")) for fmt in FORMATS]
-    return links + [("离线版（可检索，单个 HTML）", url_for("packs.pack_file", stem=stem, edition="trainer", fmt="offline"))]
+    links = [
+        (f"{label} {fmt.upper()}", url_for("packs.pack_file", stem=stem, edition=key, fmt=fmt))
+        for key, label in (("trainee", "学员版"), ("trainer", "讲师版"))
+        for fmt in FORMATS
+    ]
+    return links + [
+        ("离线版（可检索，单个 HTML）", url_for("packs.pack_file", stem=stem, edition="trainer", fmt="offline"))
+    ]
 
 
 @packs.route("/packs/")
 def packs_page():
     from casebook.packs.library import list_packs
 
-    rows = [(path, pack, [p for p in problems if p.is_error], _downloads(path.stem)) for path, pack, problems in list_packs(library())]
+    rows = [
+        (path, pack, [p for p in problems if p.is_error], _downloads(path.stem))
+        for path, pack, problems in list_packs(library())
+    ]
     return render_template("packs.html", rows=rows)
 
 
@@ -90,7 +99,13 @@ def pack_from_tray():
     edition, fmt = request.form.get("edition", "trainer"), request.form.get("format", "html")
     if edition not in ("trainee", "trainer") or fmt not in ("html", "docx", "offline"):
         raise QueryError("format: expected html, docx or offline for edition trainee or trainer", "format")
-    pack = tray_pack(ids, request.form.get("title", ""), request.form.get("audience", ""), request.form.get("intro", ""), lib.known_ids)
+    pack = tray_pack(
+        ids,
+        request.form.get("title", ""),
+        request.form.get("audience", ""),
+        request.form.get("intro", ""),
+        lib.known_ids,
+    )
     return _send_pack(lib, pack, edition, fmt)
 
 
@@ -102,5 +117,7 @@ def _send_pack(lib, pack, edition: str, fmt: str) -> Response:
     response = Response(data, mimetype=mimetype)
     response.headers["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{urlquote(name)}"
     # Handouts carry their own inline styles and (offline) script: a CSP of their own.
-    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
+    )
     return response

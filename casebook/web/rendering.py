@@ -12,8 +12,37 @@ from markdown.extensions.toc import TocExtension
 from casebook.content.model import anchor_for
 
 ALLOWED_TAGS = {
-    "p", "br", "hr", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "strong", "em", "b", "i", "code", "pre",
-    "blockquote", "table", "thead", "tbody", "tr", "th", "td", "a", "sup", "sub", "del", "dl", "dt", "dd",
+    "p",
+    "br",
+    "hr",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "ul",
+    "ol",
+    "li",
+    "strong",
+    "em",
+    "b",
+    "i",
+    "code",
+    "pre",
+    "blockquote",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "a",
+    "sup",
+    "sub",
+    "del",
+    "dl",
+    "dt",
+    "dd",
 }
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "h2": {"id"}, "h3": {"id"}, "th": {"align"}, "td": {"align"}}
 URL_SCHEMES = {"http", "https", "mailto"}
@@ -24,7 +53,11 @@ _LEGAL = re.compile(r"^《(?P<law>[^》]+)》\s*(?:[(（](?P<edition>\d{4})[)）
 def render_markdown(text: str) -> str:
     """Return sanitised HTML for a Markdown body; headings get the same anchors as the index."""
     renderer = markdown.Markdown(
-        extensions=["tables", "sane_lists", TocExtension(slugify=lambda value, _sep: anchor_for(value), toc_depth="2-3")],
+        extensions=[
+            "tables",
+            "sane_lists",
+            TocExtension(slugify=lambda value, _sep: anchor_for(value), toc_depth="2-3"),
+        ],
         output_format="html",
     )
     html = renderer.convert(text)

@@ -64,7 +64,13 @@ def _view(args: MultiDict, result, search_id: int | None = None) -> dict:
         if search_id:
             link.append(("sid", str(search_id)))
         path, _, anchor = hit.url.partition("#")
-        hits.append({"hit": hit, "href": url_for_args(path, link) + (f"#{anchor}" if anchor else ""), "snippet": Markup(hit.snippet)})
+        hits.append(
+            {
+                "hit": hit,
+                "href": url_for_args(path, link) + (f"#{anchor}" if anchor else ""),
+                "snippet": Markup(hit.snippet),
+            }
+        )
     categories = {t.name: t.description for t in taxonomy.categories}
     outcomes = {t.name: t.description for t in taxonomy.outcomes}
     return {
@@ -73,15 +79,30 @@ def _view(args: MultiDict, result, search_id: int | None = None) -> dict:
         "description": describe(result, args),
         "filters": active_filters(args),
         "facets": {
-            "category": facet_values(args, "category", taxonomy.choices("categories"), result.facets["category"], categories),
+            "category": facet_values(
+                args, "category", taxonomy.choices("categories"), result.facets["category"], categories
+            ),
             "outcome": facet_values(args, "outcome", taxonomy.choices("outcomes"), result.facets["outcome"], outcomes),
         },
-        "types": [(value, label, value in args.getlist("type"), with_args(args, type=None if value in args.getlist("type") else value)) for value, label in TYPE_LABELS.items()],
+        "types": [
+            (
+                value,
+                label,
+                value in args.getlist("type"),
+                with_args(args, type=None if value in args.getlist("type") else value),
+            )
+            for value, label in TYPE_LABELS.items()
+        ],
         "services": taxonomy.choices("services"),
         "selected_services": args.getlist("service"),
-        "sorts": [(value, label, result.request.sort == value, with_args(args, sort=value if value != "relevance" else None)) for value, label in SORT_LABELS.items()],
+        "sorts": [
+            (value, label, result.request.sort == value, with_args(args, sort=value if value != "relevance" else None))
+            for value, label in SORT_LABELS.items()
+        ],
         "pages": page_links(args, result),
-        "prev_url": with_args(args, page=str(result.page - 1) if result.page > 2 else None) if result.page > 1 else None,
+        "prev_url": with_args(args, page=str(result.page - 1) if result.page > 2 else None)
+        if result.page > 1
+        else None,
         "next_url": with_args(args, page=str(result.page + 1)) if result.page < result.pages else None,
         "precedent": summarise(result, taxonomy.choices("outcomes")),
         "json_url": with_args(args, "/api/search", drop=()),
@@ -97,7 +118,11 @@ def search_page():
     log = search_log()
     search_id = None
     if log and (search_request.q or search_request.within) and search_request.page == 1:
-        search_id = log.record_search(search_request.q + (" | " + search_request.within if search_request.within else ""), {k: v for k, v in search_request.filters.items() if v}, result.total)
+        search_id = log.record_search(
+            search_request.q + (" | " + search_request.within if search_request.within else ""),
+            {k: v for k, v in search_request.filters.items() if v},
+            result.total,
+        )
     context = _view(args, result, search_id)
     if relaxed:
         relaxation, relaxed_result, relaxed_args = relaxed
@@ -116,7 +141,9 @@ def search_page():
     context["within"] = args.get("within", "")
     context["year_from"] = args.get("year_from", "")
     context["year_to"] = args.get("year_to", "")
-    context["state_hidden"] = [(k, v) for k, v in state_args(args).items(multi=True) if k not in ("q", "within", "strict")]
+    context["state_hidden"] = [
+        (k, v) for k, v in state_args(args).items(multi=True) if k not in ("q", "within", "strict")
+    ]
     return render_template("search.html", **context)
 
 
@@ -137,12 +164,26 @@ def export_csv():
     writer = csv.writer(out)
     writer.writerow(["编号", "标题", "类型", "章节", "类别", "处理结果", "结案日期", "地区", "金额（元）", "链接"])
     for hit in rows[:EXPORT_LIMIT]:
-        writer.writerow([
-            hit.id, hit.title, TYPE_LABELS.get(hit.type, hit.type), hit.section or "", hit.category or "", hit.outcome or "",
-            hit.date or "", hit.region or "", "" if hit.amount is None else f"{hit.amount:g}", request.host_url.rstrip("/") + hit.url,
-        ])
+        writer.writerow(
+            [
+                hit.id,
+                hit.title,
+                TYPE_LABELS.get(hit.type, hit.type),
+                hit.section or "",
+                hit.category or "",
+                hit.outcome or "",
+                hit.date or "",
+                hit.region or "",
+                "" if hit.amount is None else f"{hit.amount:g}",
+                request.host_url.rstrip("/") + hit.url,
+            ]
+        )
     # A BOM lets Excel on Windows open the UTF-8 file with the right characters.
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": "attachment; filename=casebook-results.csv"})
+    return Response(
+        "\ufeff" + out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=casebook-results.csv"},
+    )
 
 
 @bp.route("/api/search")

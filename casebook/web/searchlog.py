@@ -109,14 +109,22 @@ class SearchLog:
         """Queue one search; return its id for click tracking."""
         self._start()
         search_id = secrets.randbits(48)
-        row = (search_id, time.time(), scrub(q.strip())[:200], json.dumps(filters, ensure_ascii=False, sort_keys=True), total)
+        row = (
+            search_id,
+            time.time(),
+            scrub(q.strip())[:200],
+            json.dumps(filters, ensure_ascii=False, sort_keys=True),
+            total,
+        )
         self._queue.put(("INSERT INTO searches (id, at, q, filters, total) VALUES (?, ?, ?, ?, ?)", row))
         return search_id
 
     def record_click(self, search_id: int, case_id: str) -> None:
         """Queue the fact that a case was opened from a search's results."""
         self._start()
-        self._queue.put(("INSERT INTO clicks (search_id, case_id, at) VALUES (?, ?, ?)", (search_id, case_id, time.time())))
+        self._queue.put(
+            ("INSERT INTO clicks (search_id, case_id, at) VALUES (?, ?, ?)", (search_id, case_id, time.time()))
+        )
 
     def report(self, days: int = 28, limit: int = 50) -> tuple[list[QueryStat], list[QueryStat]]:
         """Return the most frequent zero-result queries and no-click queries of recent days."""
@@ -136,5 +144,7 @@ class SearchLog:
         finally:
             db.close()
         zero = sorted((r for r in rows if r.last_total == 0), key=lambda r: (-r.searches, r.q))[:limit]
-        unclicked = sorted((r for r in rows if r.last_total > 0 and r.clicks == 0), key=lambda r: (-r.searches, r.q))[:limit]
+        unclicked = sorted((r for r in rows if r.last_total > 0 and r.clicks == 0), key=lambda r: (-r.searches, r.q))[
+            :limit
+        ]
         return zero, unclicked

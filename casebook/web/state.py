@@ -15,8 +15,28 @@ from casebook.content.taxonomy import Taxonomy
 from casebook.errors import QueryError
 from casebook.search.searcher import SearchRequest, SearchResult
 
-MULTI = {"category": "categories", "outcome": "outcomes", "type": "types", "service": "services", "province": "provinces"}
-STATE_KEYS = ("q", "within", "category", "outcome", "type", "service", "province", "year_from", "year_to", "sort", "match", "strict", "per_page")
+MULTI = {
+    "category": "categories",
+    "outcome": "outcomes",
+    "type": "types",
+    "service": "services",
+    "province": "provinces",
+}
+STATE_KEYS = (
+    "q",
+    "within",
+    "category",
+    "outcome",
+    "type",
+    "service",
+    "province",
+    "year_from",
+    "year_to",
+    "sort",
+    "match",
+    "strict",
+    "per_page",
+)
 TYPE_LABELS = {"case": "案例", "manual": "手册"}
 SORT_LABELS = {"relevance": "相关度", "date": "结案日期"}
 
@@ -36,8 +56,12 @@ def request_from_args(args: MultiDict, taxonomy: Taxonomy, per_page: int = 10) -
     values = {}
     for name, attr in MULTI.items():
         chosen = tuple(dict.fromkeys(v for v in args.getlist(name) if v.strip()))
-        allowed = {"category": taxonomy.choices("categories"), "outcome": taxonomy.choices("outcomes"),
-                   "type": ("case", "manual"), "service": taxonomy.choices("services")}.get(name)
+        allowed = {
+            "category": taxonomy.choices("categories"),
+            "outcome": taxonomy.choices("outcomes"),
+            "type": ("case", "manual"),
+            "service": taxonomy.choices("services"),
+        }.get(name)
         for value in chosen:
             if allowed is not None and value not in allowed:
                 raise QueryError(f"{name}: expected one of ({', '.join(allowed)}) but received: '{value[:40]}'", name)
@@ -98,14 +122,25 @@ class FacetValue:
     description: str = ""
 
 
-def facet_values(args: MultiDict, name: str, order: tuple[str, ...], counts: dict[str, int], descriptions: dict | None = None) -> list[FacetValue]:
+def facet_values(
+    args: MultiDict, name: str, order: tuple[str, ...], counts: dict[str, int], descriptions: dict | None = None
+) -> list[FacetValue]:
     """Return the facet values in taxonomy order, each with its count and toggle URL."""
     selected = set(args.getlist(name))
     out = []
     for value in order:
         count = counts.get(value, 0)
         if count or value in selected:
-            out.append(FacetValue(value, value, count, value in selected, toggled(args, name, value), (descriptions or {}).get(value, "")))
+            out.append(
+                FacetValue(
+                    value,
+                    value,
+                    count,
+                    value in selected,
+                    toggled(args, name, value),
+                    (descriptions or {}).get(value, ""),
+                )
+            )
     return out
 
 
@@ -120,7 +155,13 @@ class ActiveFilter:
 def active_filters(args: MultiDict) -> list[ActiveFilter]:
     """Return the active filters, each removable on its own."""
     out = []
-    for name, label in (("category", "类别"), ("outcome", "处理结果"), ("type", "类型"), ("service", "业务"), ("province", "地区")):
+    for name, label in (
+        ("category", "类别"),
+        ("outcome", "处理结果"),
+        ("type", "类型"),
+        ("service", "业务"),
+        ("province", "地区"),
+    ):
         for value in args.getlist(name):
             shown = TYPE_LABELS.get(value, value)
             out.append(ActiveFilter(f"{label}为“{shown}”", toggled(args, name, value)))
@@ -155,6 +196,7 @@ def page_links(args: MultiDict, result: SearchResult, path: str = "/") -> list[P
     """Return links to the pages around the current one (at most nine)."""
     first = max(1, min(result.page - 4, result.pages - 8))
     last = min(result.pages, first + 8)
-    return [PageLink(n, with_args(args, path, page=str(n) if n > 1 else None), n == result.page) for n in range(first, last + 1)]
-
-
+    return [
+        PageLink(n, with_args(args, path, page=str(n) if n > 1 else None), n == result.page)
+        for n in range(first, last + 1)
+    ]
