@@ -108,6 +108,38 @@ def test_sort_by_date_and_pages(casebook):
     assert not set(ids(first)) & set(ids(second))
 
 
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ("amount", ["DS-2024-001", "TD-2023-001", "YW-2021-001", "SH-2020-001", "WG-2025-001"]),
+        ("amount_asc", ["WG-2025-001", "SH-2020-001", "YW-2021-001", "TD-2023-001", "DS-2024-001"]),
+        ("date_asc", ["SJ-2019-001", "SH-2020-001", "YW-2021-001", "TD-2022-002", "QT-2022-001"]),
+    ],
+)
+def test_sort_both_ways_by_date_and_amount(casebook, sort, expected):
+    result = search(casebook, "", types=("case",), sort=sort, per_page=5)
+    assert ids(result) == expected
+    # Cases without an amount come after those with one, newest first.
+    rest = search(casebook, "", types=("case",), sort=sort, per_page=5, page=2)
+    assert len(ids(result) + ids(rest)) == len(set(ids(result) + ids(rest))) == 8
+
+
+def test_amount_range_and_province_facet(casebook):
+    result = search(casebook, "", amount_min=40, amount_max=260)
+    assert sorted(ids(result)) == ["SH-2020-001", "TD-2023-001", "YW-2021-001"]
+    assert ids(search(casebook, "", amount_min=1000)) == ["DS-2024-001"]
+    assert search(casebook, "", types=("case",)).facets["province"]["浙江省"] == 1
+    chosen = search(casebook, "", provinces=("浙江省",))
+    assert ids(chosen) == ["TD-2023-001"]
+    assert chosen.facets["province"]["河南省"] == 1  # a facet's counts ignore its own filter
+
+
+def test_dropping_an_amount_range_is_offered(casebook):
+    result = search(casebook, "丰巢", amount_min=100000)
+    assert result.total == 0
+    assert any(s.filters == {"amount": True} and s.count >= 1 for s in result.suggestions)
+
+
 def test_manual_hits_point_to_their_section(casebook):
     hit = search(casebook, "不予受理 诉讼").hits[0]
     assert hit.id == "SC-001" and hit.section == "不予受理的情形"
@@ -172,6 +204,7 @@ def test_hostile_queries_never_raise(casebook, query):
         ({"per_page": 1000}, "per_page"),
         ({"sort": "x"}, "sort"),
         ({"year_from": 20}, "year_from"),
+        ({"amount_min": -5}, "amount_min"),
     ],
 )
 def test_bad_parameters_raise_query_error(casebook, kwargs, param):
@@ -204,7 +237,7 @@ def test_json_shape(casebook):
         "snippet",
         "url",
     }
-    assert set(data["facets"]) == {"category", "outcome"}
+    assert set(data["facets"]) == {"category", "outcome", "province"}
 
 
 def test_amounts_cover_all_matches(casebook):

@@ -10,7 +10,7 @@ import click
 
 from casebook.config import settings_from_env
 from casebook.errors import CasebookError, ContentError, QueryError
-from casebook.search.results import MAX_PER_PAGE, SearchRequest
+from casebook.search.results import MAX_PER_PAGE, SORTS, SearchRequest
 
 
 def _casebook(ctx: click.Context):
@@ -98,7 +98,13 @@ def _progress_bar():
 @click.option("--service", multiple=True, help="快递服务 or 邮政服务.")
 @click.option("--year-from", type=int, help="Earliest year closed.")
 @click.option("--year-to", type=int, help="Latest year closed.")
-@click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True)
+@click.option(
+    "--sort",
+    type=click.Choice(SORTS),
+    default="relevance",
+    show_default=True,
+    help="date and amount: largest first; date_asc and amount_asc: smallest first.",
+)
 @click.option("--page", type=int, default=1, show_default=True)
 @click.option("--limit", type=click.IntRange(1, MAX_PER_PAGE), default=10, show_default=True, help="Hits per page.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (one line per query with '-').")

@@ -43,6 +43,7 @@ class DocSets:
         self._recency: list[int] | None = None
         self._values: dict[str, list[str]] = {}  # facet field -> its indexed values
         self._by_date: list[int] = []
+        self._orders: dict[str, tuple[list[int], int]] = {}  # field -> documents with a value, ascending
 
     def _from_ids(self, ids) -> int:
         bits = bytearray(self.nbytes)
@@ -196,6 +197,27 @@ class DocSets:
                 if len(out) == limit:
                     break
         return out
+
+    def ordered(self, mask: int, limit: int, sort: str) -> list[int]:
+        """Return the first `limit` documents of a mask by date or amount (`date`, `date_asc`,
+        `amount`, `amount_asc`; without `_asc` the largest first); documents without that value
+        follow, newest first."""
+        field = sort.removesuffix("_asc")
+        cached = self._orders.get(field)
+        if cached is None:
+            column = self.searcher.reader().column_reader(field)
+            missing = ("", -1, None)
+            valued = sorted((d for d in range(self.size) if column[d] not in missing), key=lambda d: column[d])
+            cached = self._orders[field] = (valued, self._from_ids(valued))
+        order, valued_mask = cached
+        members = mask.to_bytes(self.nbytes, "little")
+        out = []
+        for docnum in order if sort.endswith("_asc") else reversed(order):
+            if members[docnum >> 3] >> (docnum & 7) & 1:
+                out.append(docnum)
+                if len(out) == limit:
+                    return out
+        return out + self.newest(mask & ~valued_mask, limit - len(out))
 
 
 def at_least(masks: list[int], needed: int) -> int:

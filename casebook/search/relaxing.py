@@ -26,6 +26,10 @@ def relaxations(searcher, request: SearchRequest) -> list[Relaxation]:
         n = searcher.count(loosened)
         if n:
             out.append(Relaxation("drop_filter", "去掉年份范围", "year", n, request.q, {"year": True}))
+    if request.amount_min is not None or request.amount_max is not None:
+        n = searcher.count(replace(request, amount_min=None, amount_max=None, page=1))
+        if n:
+            out.append(Relaxation("drop_filter", "去掉金额范围", "amount", n, request.q, {"amount": True}))
     clauses = parse(request.q)
     if len(clauses) > 1:
         for index, clause in enumerate(clauses):

@@ -12,6 +12,7 @@ from casebook.search.docsets import AmountStats
 from casebook.search.highlight import Reason
 
 MAX_PER_PAGE = 100
+SORTS = ("relevance", "date", "date_asc", "amount", "amount_asc")  # date and amount: largest first
 
 
 @dataclass(frozen=True)
@@ -26,16 +27,18 @@ class SearchRequest:
     provinces: tuple[str, ...] = ()
     year_from: int | None = None
     year_to: int | None = None
+    amount_min: float | None = None  # yuan paid, inclusive
+    amount_max: float | None = None
     within: str = ""  # a second query that refines the first
-    sort: str = "relevance"  # relevance | date
+    sort: str = "relevance"  # one of SORTS
     match: str = "auto"  # auto (most words) | any (at least one word) | all
     page: int = 1
     per_page: int = 10
 
     def validated(self) -> "SearchRequest":
         """Return the request, or raise QueryError naming the bad parameter."""
-        if self.sort not in ("relevance", "date"):
-            raise QueryError(f"sort: expected relevance or date but received: '{self.sort}'", "sort")
+        if self.sort not in SORTS:
+            raise QueryError(f"sort: expected one of ({', '.join(SORTS)}) but received: '{self.sort}'", "sort")
         if self.match not in ("auto", "any", "all"):
             raise QueryError(f"match: expected auto, any or all but received: '{self.match}'", "match")
         if self.page < 1:
@@ -46,6 +49,10 @@ class SearchRequest:
             value = getattr(self, name)
             if value is not None and not 1900 <= value <= 2100:
                 raise QueryError(f"{name}: expected a year such as 2023 but received: {value}", name)
+        for name in ("amount_min", "amount_max"):
+            value = getattr(self, name)
+            if value is not None and not 0 <= value <= 1e9:
+                raise QueryError(f"{name}: expected an amount in yuan from 0 but received: {value}", name)
         return self
 
     @property

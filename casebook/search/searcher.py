@@ -149,6 +149,10 @@ class Searcher:
                 docs &= self.docsets.any_of(name, values)
         if request.year_from is not None or request.year_to is not None:
             docs &= self.docsets.query(NumericRange("year", request.year_from, request.year_to))
+        if request.amount_min is not None or request.amount_max is not None:
+            low = round(request.amount_min * 100) if request.amount_min is not None else 0
+            high = round(request.amount_max * 100) if request.amount_max is not None else None
+            docs &= self.docsets.query(NumericRange("amount", low, high))  # no amount is -1: left out
         return docs
 
     def matching_docs(self, plan: Plan) -> int:
@@ -180,7 +184,11 @@ class Searcher:
         allowed = matching & self.filter_docs(request)
         total = allowed.bit_count()
         facets = {}
-        for name, selected in (("category", request.categories), ("outcome", request.outcomes)):
+        for name, selected in (
+            ("category", request.categories),
+            ("outcome", request.outcomes),
+            ("province", request.provinces),
+        ):
             # A facet's counts ignore that facet's own filter, so other values stay choosable.
             base = matching & self.filter_docs(request, skip=name) if selected else allowed
             facets[name] = self._ordered(self.docsets.counts(base, name))
@@ -188,7 +196,9 @@ class Searcher:
         start = (request.page - 1) * request.per_page
         if total > start:
             end = start + request.per_page
-            if request.sort == "date" or plan.browse:
+            if request.sort != "relevance":
+                ranked = [(0.0, d) for d in self.docsets.ordered(allowed, end, request.sort)]
+            elif plan.browse:
                 ranked = [(0.0, d) for d in self.docsets.newest(allowed, end)]
             else:
                 ranked = self.rank(plan, allowed, end)

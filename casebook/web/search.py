@@ -46,8 +46,9 @@ def relaxation_args(args: MultiDict, relaxation) -> list[tuple[str, str]]:
     items = [(k, v) for k, v in state_args(args).items(multi=True)]
     if relaxation.kind == "drop_filter":
         [(name, value)] = relaxation.filters.items()
-        if name == "year":
-            return [(k, v) for k, v in items if k not in ("year_from", "year_to")]
+        if name in ("year", "amount"):
+            dropped = ("year_from", "year_to") if name == "year" else ("amount_min", "amount_max")
+            return [(k, v) for k, v in items if k not in dropped]
         return [(k, v) for k, v in items if not (k == name and v == value)]
     if relaxation.kind in ("drop_word", "spelling"):
         return [(k, v) for k, v in items if k != "q"] + [("q", relaxation.q)]
