@@ -37,9 +37,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from casebook.content.loader import find_files, load_tree  # noqa: E402
+from casebook.content.loader import load_tree  # noqa: E402
 from casebook.content.model import CASE_SECTIONS, Case  # noqa: E402
 from casebook.content.taxonomy import TAXONOMY_FILE, Taxonomy, load_taxonomy  # noqa: E402
+from casebook.content.tree import find_files  # noqa: E402
 from casebook.errors import display_path  # noqa: E402
 
 DEFAULT_SOURCE = ROOT / "cases"

@@ -164,8 +164,9 @@ def report_profile(stats: pstats.Stats, mode: str, top: int, wall: float) -> str
 def build_stages(cases_dir: Path, workdir: Path) -> dict:
     """Time the build's parts separately, without a profiler."""
     from casebook.config import Settings
-    from casebook.content.loader import find_files, load_file
+    from casebook.content.loader import load_file
     from casebook.content.taxonomy import load_taxonomy
+    from casebook.content.tree import find_files
     from casebook.content.vocabulary import load_vocabulary
     from casebook.index.analysis import CaseTokenizer, get_segmenter
     from casebook.index.documents import to_documents

@@ -367,8 +367,9 @@ def measure_updates(cases_dir: Path, index_dir: Path, samples, n: int, seed: int
 def load_documents(cases_dir: Path) -> tuple[list[str], list[dict]]:
     """Return the text Casebook tokenizes (its text fields, per index document) and one stock
     baseline document per file."""
-    from casebook.content.loader import find_files, load_file
+    from casebook.content.loader import load_file
     from casebook.content.taxonomy import load_taxonomy
+    from casebook.content.tree import find_files
     from casebook.index.documents import to_documents
     from casebook.index.schema import TEXT_FIELDS
 

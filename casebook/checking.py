@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from casebook.content.frontmatter import SplitError
-from casebook.content.loader import decode, find_files
+from casebook.content.loader import decode
 from casebook.content.privacy import count_exemptions, scan_text
+from casebook.content.tree import find_files
 from casebook.errors import ContentError, Problem, ProblemList, display_path
 from casebook.packs.library import check_all_packs, packs_dir_for
 

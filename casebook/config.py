@@ -18,11 +18,14 @@ class Settings:
     index_dir: Path | None = None  # default: .casebook-index beside the cases directory
     segmenter: str = "rjieba"
     search_log: bool = True
+    max_depth: int = 32  # folders below the cases directory that check and index read
 
     def validated(self) -> "Settings":
         """Return the settings with absolute paths; raise ConfigError when unusable."""
         if self.segmenter not in SEGMENTERS:
             raise ConfigError(f"segmenter: expected one of ({', '.join(SEGMENTERS)}) but received: '{self.segmenter}'")
+        if not 1 <= self.max_depth <= 256:
+            raise ConfigError(f"max_depth: expected a number of folders from 1 to 256 but received: {self.max_depth}")
         if not self.cases_dir.is_dir():
             raise ConfigError(f"cases directory not found: {self.cases_dir}")
         cases_dir = self.cases_dir.resolve()
@@ -41,6 +44,13 @@ def settings_from_env(**overrides) -> Settings:
         values["segmenter"] = os.environ["CASEBOOK_SEGMENTER"]
     if os.environ.get("CASEBOOK_SEARCH_LOG", "").lower() in ("0", "false", "off", "no"):
         values["search_log"] = False
+    if os.environ.get("CASEBOOK_MAX_DEPTH"):
+        try:
+            values["max_depth"] = int(os.environ["CASEBOOK_MAX_DEPTH"])
+        except ValueError:
+            raise ConfigError(
+                f"CASEBOOK_MAX_DEPTH: expected a number of folders but received: '{os.environ['CASEBOOK_MAX_DEPTH']}'"
+            ) from None
     values.update({k: v for k, v in overrides.items() if v is not None})
     for key in ("cases_dir", "index_dir"):
         if key in values:

@@ -7,7 +7,7 @@ import json
 import threading
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 from whoosh import index as whoosh_index
 
@@ -16,7 +16,10 @@ from casebook.content.loader import LoadResult, load_tree
 from casebook.content.taxonomy import TAXONOMY_FILE, Taxonomy, load_taxonomy
 from casebook.content.vocabulary import Vocabulary, load_vocabulary
 from casebook.errors import NotFoundError
-from casebook.index.build import IndexReport, current_generation, read_manifest, update_index
+from casebook.index.build import update_index
+from casebook.index.generations import current_generation
+from casebook.index.indexing import IndexReport
+from casebook.index.manifest import MANIFEST, Manifest, ManifestError, read_stamp
 from casebook.index.schema import SCHEMA_VERSION
 from casebook.search.docsets import DocSets
 from casebook.search.searcher import Searcher, SearchRequest, SearchResult
@@ -66,10 +69,18 @@ class Casebook:
 
     def load(self) -> LoadResult:
         """Load and validate every file (what `casebook check` reports)."""
-        return load_tree(self.cases_dir, self.taxonomy)
+        return load_tree(self.cases_dir, self.taxonomy, self.settings.max_depth)
 
-    def update_index(self, full: bool = False, progress: Callable[[int, int], None] | None = None) -> IndexReport:
-        """Bring the index up to date (rebuilding it when needed)."""
+    def update_index(
+        self,
+        full: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+        changed: Iterable[str] | None = None,
+    ) -> IndexReport:
+        """Bring the index up to date (rebuilding it when needed); `changed` limits the look.
+
+        Raise IndexBusyError while another process or thread holds the index lock.
+        """
         self.reload_data()
         try:
             with self._lock:
@@ -82,6 +93,8 @@ class Casebook:
                     self.taxonomy_digest(),
                     full=full,
                     progress=progress,
+                    changed=changed,
+                    max_depth=self.settings.max_depth,
                 )
         finally:
             self._checked = 0.0  # the next search looks for the new index at once
@@ -109,9 +122,18 @@ class Casebook:
     @staticmethod
     def _compatible(generation: Path) -> bool:
         """Say whether an index generation was written with this schema version."""
-        with open(generation / "manifest.json", encoding="utf-8") as handle:
-            head = handle.read(200)  # the stamp comes first; no need to parse 20,000 entries
-        return f'"schema_version": {SCHEMA_VERSION},' in head
+        stamp = read_stamp(generation)
+        return stamp is not None and stamp.get("schema_version") == SCHEMA_VERSION
+
+    def index_version(self) -> tuple:
+        """Return a key that changes whenever the index does (for caches built from it)."""
+        generation = current_generation(self.settings.index_dir)
+        if generation is None:
+            return (None, 0)
+        try:
+            return (generation.name, (generation / MANIFEST).stat().st_mtime_ns)
+        except OSError:
+            return (generation.name, 0)
 
     def searcher(self) -> Searcher:
         """Return the shared searcher, refreshed if the index changed since its last use.
@@ -183,13 +205,10 @@ class Casebook:
                         }
                     )
             return out
-        generation = current_generation(self.settings.index_dir)
-        files = read_manifest(generation)["files"] if generation else {}
-        newest = sorted(files.items(), key=lambda item: -item[1]["stat"][0])[:limit]
-        for _path, entry in newest:
-            stored = searcher.document(key=entry["id"])
+        for entry in self.newest_files(limit):
+            stored = searcher.document(key=entry.id)
             if stored:
-                day = time.strftime("%Y-%m-%d", time.localtime(entry["stat"][0] / 1e9))
+                day = time.strftime("%Y-%m-%d", time.localtime(entry.mtime_ns / 1e9))
                 out.append(
                     {
                         "id": stored["id"],
@@ -202,6 +221,17 @@ class Casebook:
                     }
                 )
         return out
+
+    def newest_files(self, limit: int) -> list:
+        """Return the index's most recently modified files (manifest entries), newest first."""
+        generation = current_generation(self.settings.index_dir)
+        if generation is None:
+            return []
+        try:
+            with Manifest(generation) as manifest:
+                return manifest.newest(limit)
+        except ManifestError:
+            return []  # being replaced; the next request reads the new one
 
     def _close_retired(self, before: float) -> None:
         keep = []

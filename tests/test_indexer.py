@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-import json
-
 from casebook.config import Settings
-from casebook.index.build import CURRENT, current_generation, read_manifest
+from casebook.index.generations import CURRENT, current_generation
+from casebook.index.manifest import Manifest
 from casebook.search.searcher import SearchRequest
 from casebook.service import Casebook
 
 
 def book_for(cases_dir, tmp_path) -> Casebook:
     return Casebook(Settings(cases_dir=cases_dir, index_dir=tmp_path / "index"))
+
+
+def set_schema_version(generation, version: int) -> None:
+    with Manifest(generation) as manifest:
+        manifest.write([], [], {"stamp": dict(manifest.stamp(), schema_version=version)})
 
 
 def total(book: Casebook, q: str) -> int:
@@ -87,10 +91,7 @@ def test_full_rebuild_swaps_generations_and_readers_follow(cases_dir, tmp_path):
 def test_index_from_another_schema_version_is_rebuilt(cases_dir, tmp_path):
     book = book_for(cases_dir, tmp_path)
     book.update_index()
-    generation = current_generation(tmp_path / "index")
-    manifest = read_manifest(generation)
-    manifest["schema_version"] = 1
-    (generation / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    set_schema_version(current_generation(tmp_path / "index"), 1)
     report = book.update_index()
     assert report.full and report.reason == "schema_version changed"
     book.close()
@@ -120,9 +121,7 @@ def test_search_never_reads_an_index_of_another_schema_version(cases_dir, tmp_pa
     book = book_for(cases_dir, tmp_path)
     book.update_index()
     old = current_generation(tmp_path / "index")
-    manifest = read_manifest(old)
-    manifest["schema_version"] = 1
-    (old / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    set_schema_version(old, 1)
     fresh = book_for(cases_dir, tmp_path)  # a new process, e.g. after an upgrade
     assert total(fresh, "快递柜") == 2
     assert current_generation(tmp_path / "index") != old

@@ -70,7 +70,7 @@ def index(ctx: click.Context, full: bool, strict: bool) -> None:
     progress = _progress_bar() if sys.stderr.isatty() else None
     try:
         report = casebook.update_index(full=full, progress=progress)
-    except ContentError as exc:
+    except CasebookError as exc:  # bad taxonomy, or another index holding the lock
         raise click.ClickException(str(exc)) from None
     if progress:
         click.echo("", err=True)
@@ -232,8 +232,8 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, watch: bool) -
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s: %(message)s")
     casebook = _casebook(ctx)
     try:
-        report = casebook.update_index()
-    except ContentError as exc:
+        report = casebook.update_index()  # also looks at the kept index; a damaged one is rebuilt
+    except CasebookError as exc:
         raise click.ClickException(str(exc)) from None
     for problem in report.problems:
         click.echo(str(problem), err=True)

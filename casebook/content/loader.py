@@ -21,6 +21,7 @@ from casebook.content.model import (
     anchor_for,
 )
 from casebook.content.taxonomy import Taxonomy
+from casebook.content.tree import MAX_DEPTH, scan_tree
 from casebook.errors import Problem, ProblemList, display_path
 
 _HEADING = re.compile(r"^##\s+(.+?)\s*#*\s*$")
@@ -33,11 +34,6 @@ class LoadResult(ProblemList):
     cases: list[Case] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     files: int = 0
-
-
-def find_files(cases_dir: Path) -> list[Path]:
-    """Return every Markdown file under the cases directory, in a stable order."""
-    return sorted(p for p in cases_dir.rglob("*.md") if p.is_file())
 
 
 def decode(raw: bytes) -> str:
@@ -232,10 +228,12 @@ def _section(current: tuple[str, int], buffer: list[str]) -> Section:
     return Section(title, anchor_for(title), "\n".join(buffer).strip(), line)
 
 
-def load_tree(cases_dir: Path, taxonomy: Taxonomy) -> LoadResult:
+def load_tree(cases_dir: Path, taxonomy: Taxonomy, max_depth: int = MAX_DEPTH) -> LoadResult:
     """Load every file under the cases directory; report bad files, keep the good ones."""
     result = LoadResult()
-    for path in find_files(cases_dir):
+    listing = scan_tree(cases_dir, max_depth)
+    result.problems.extend(listing.problems)  # links leaving the tree, folders too deep
+    for path in listing.paths(cases_dir):
         result.files += 1
         case, problems = load_file(path, taxonomy)
         result.problems.extend(problems)

@@ -20,12 +20,10 @@ def book():
 
 def library():
     """Return the loaded cases for packs, reloaded when the index changes."""
-    from casebook.index.build import current_generation
     from casebook.packs.library import open_library
 
     casebook = book()
-    generation = current_generation(casebook.settings.index_dir)
-    key = (generation, (generation / "manifest.json").stat().st_mtime_ns if generation else 0)
+    key = casebook.index_version()
     cached = current_app.extensions.get("casebook.library")
     if cached is None or cached[0] != key:
         cached = (key, open_library(casebook))

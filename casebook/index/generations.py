@@ -1,0 +1,112 @@
+"""Index generations: `CURRENT` names the live folder; a full build writes a new one and swaps.
+
+A reader never sees a half-built index: the new generation is complete before `CURRENT` is
+replaced atomically. The generation it replaced is named in `PREVIOUS` and kept for readers still
+on it; every other `gen-*` folder (a killed build's, an older one) is removed by the next run that
+holds the index lock. Before a kept index is updated, `damage` looks at it: a manifest that does
+not read, a table of contents that does not open, a segment file missing or cut short.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+from pathlib import Path
+
+from casebook.index.manifest import MANIFEST, Manifest, ManifestError
+
+CURRENT = "CURRENT"
+PREVIOUS = "PREVIOUS"
+_NAME = re.compile(r"gen-\d{1,25}")
+
+
+def _named(index_dir: Path, pointer: str) -> Path | None:
+    """Return the generation a pointer file names, or None when it is missing or not a name."""
+    try:
+        raw = (index_dir / pointer).read_bytes()[:64]
+    except OSError:
+        return None
+    name = raw.decode("ascii", errors="replace").strip()
+    return index_dir / name if _NAME.fullmatch(name) else None
+
+
+def current_generation(index_dir: Path) -> Path | None:
+    """Return the live generation folder, or None when there is no usable index."""
+    generation = _named(index_dir, CURRENT)
+    return generation if generation is not None and (generation / MANIFEST).is_file() else None
+
+
+def pointer_problem(index_dir: Path) -> str:
+    """Explain why `CURRENT` names no usable generation ('' when there is no index at all)."""
+    if not (index_dir / CURRENT).exists():
+        return ""
+    generation = _named(index_dir, CURRENT)
+    if generation is None:
+        return f"{index_dir / CURRENT} does not name a generation"
+    return f"{generation / MANIFEST} is missing"
+
+
+def new_generation(index_dir: Path) -> Path:
+    """Create and return an empty generation folder."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    generation = index_dir / f"gen-{time.time_ns()}"
+    generation.mkdir()
+    return generation
+
+
+def swap(index_dir: Path, generation: Path) -> None:
+    """Point CURRENT at a complete generation; keep the one it replaces for readers still on it."""
+    previous = current_generation(index_dir)
+    _write_pointer(index_dir, PREVIOUS, previous.name if previous else "")
+    _write_pointer(index_dir, CURRENT, generation.name)
+    clean_abandoned(index_dir)
+
+
+def clean_abandoned(index_dir: Path) -> list[str]:
+    """Remove generation folders that neither CURRENT nor PREVIOUS names; return their names."""
+    keep = {p.name for p in (_named(index_dir, CURRENT), _named(index_dir, PREVIOUS)) if p is not None}
+    removed = []
+    for old in index_dir.glob("gen-*"):
+        if old.name not in keep:
+            shutil.rmtree(old, ignore_errors=True)
+            removed.append(old.name)
+    return removed
+
+
+def _write_pointer(index_dir: Path, pointer: str, name: str) -> None:
+    tmp = index_dir / (pointer + ".tmp")
+    tmp.write_text(name, encoding="utf-8")
+    os.replace(tmp, index_dir / pointer)
+
+
+def segment_files(generation: Path) -> dict[str, int]:
+    """Return the Whoosh files of a generation (table of contents, segments) and their sizes."""
+    return {p.name: p.stat().st_size for p in generation.glob("MAIN_*") if p.name != "MAIN_WRITELOCK"}
+
+
+def damage(generation: Path) -> str:
+    """Return what is wrong with a kept generation, or '' when it reads."""
+    from whoosh import index as whoosh_index
+
+    try:
+        with Manifest(generation) as manifest:
+            manifest.stamp()
+            manifest.check()
+            recorded = manifest.meta("segments", {})
+    except (ManifestError, ValueError) as exc:
+        return f"manifest unreadable: {exc}"
+    for name, size in sorted(recorded.items()):
+        try:
+            found = (generation / name).stat().st_size
+        except OSError:
+            return f"segment file {generation / name} is missing"
+        if found != size:
+            return f"segment file {generation / name} has {found} bytes, {size} were written"
+    try:
+        ix = whoosh_index.open_dir(str(generation))
+        ix.close()
+    except Exception as exc:  # Whoosh raises anything from EOFError to TypeError on a bad TOC
+        return f"index does not open: {type(exc).__name__}: {exc}"
+    return ""

@@ -1,0 +1,70 @@
+"""What an index run did, and indexing one file: shared by full builds and updates."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+
+from casebook.content.loader import parse_case
+from casebook.errors import Problem, display_path
+from casebook.index.documents import to_documents
+from casebook.index.manifest import Entry
+
+
+@dataclass
+class IndexReport:
+    """What one `index` run did."""
+
+    full: bool = False
+    reason: str = ""
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    skipped: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    documents: int = 0
+    seconds: float = 0.0
+    cleaned: list[str] = field(default_factory=list)  # abandoned generation folders removed
+
+    def summary(self) -> str:
+        """Return the one-line summary printed after every run."""
+        mode = f"full build ({self.reason})" if self.full else "update"
+        cleaned = f"; removed {len(self.cleaned)} abandoned generation folders" if self.cleaned else ""
+        return (
+            f"index {mode}: {self.added} added, {self.updated} updated, {self.removed} removed, "
+            f"{self.unchanged} unchanged, {len(self.skipped)} skipped with errors; "
+            f"{self.documents} documents in {self.seconds:.2f}s{cleaned}"
+        )
+
+
+def index_file(writer, cases_dir, rel, stat, taxonomy, seen_ids, report, raw: bytes | None = None) -> Entry | None:
+    """Add one file's documents; return its manifest entry, or None when it was skipped."""
+    path = cases_dir / rel
+    shown = display_path(path)
+    case, problems = parse_case(path.read_bytes() if raw is None else raw, shown, taxonomy)
+    if case is not None and case.id in seen_ids:
+        problems.append(
+            Problem(
+                shown, case.lines.get("id", 1), 1, f"id: duplicate id '{case.id}', also used in {seen_ids[case.id]}"
+            )
+        )
+        case = None
+    report.problems.extend(problems)
+    if case is None:
+        report.skipped.append(shown)
+        return None
+    case.path = rel  # stable across working directories; the manifest and deletes key on it
+    for doc in to_documents(case):
+        writer.add_document(**doc)
+    seen_ids[case.id] = rel
+    return entry_for(case.id, rel, case.digest, stat)
+
+
+def entry_for(case_id: str, rel: str, digest: str, stat: os.stat_result) -> Entry:
+    return Entry(rel, case_id, digest, stat.st_mtime_ns, stat.st_size)
+
+
+def digest(raw: bytes) -> str:
+    return hashlib.sha1(raw).hexdigest()

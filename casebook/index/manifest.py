@@ -1,0 +1,152 @@
+"""The manifest of an index generation: which file gave which documents, in SQLite.
+
+A JSON manifest had to be parsed whole (20,000 entries, then 100,000) before anything could be
+decided, and rewritten whole after a one-file update. In SQLite an update touches its own rows,
+a lookup is one indexed query, and the settings stamp is read without the files. The segment files
+of the Whoosh index and their sizes are recorded too, so a truncated or missing segment is found
+by a few `stat` calls instead of a failing search.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+MANIFEST = "manifest.sqlite"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files (
+    rel TEXT PRIMARY KEY, id TEXT NOT NULL, digest TEXT NOT NULL, mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS files_id ON files (id);
+CREATE INDEX IF NOT EXISTS files_mtime ON files (mtime_ns);
+"""
+
+
+class ManifestError(Exception):
+    """The manifest cannot be read: missing, truncated or not a manifest."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One indexed file (its path relative to the cases directory, as its documents carry it)."""
+
+    rel: str
+    id: str
+    digest: str
+    mtime_ns: int
+    size: int
+
+    def same_stat(self, mtime_ns: int, size: int) -> bool:
+        """Say whether a file's stat still matches what was indexed."""
+        return self.mtime_ns == mtime_ns and self.size == size
+
+
+class Manifest:
+    """An open manifest; `with Manifest(generation) as m:` closes it."""
+
+    def __init__(self, generation: Path, create: bool = False):
+        path = Path(generation) / MANIFEST
+        if not create and not path.is_file():
+            raise ManifestError(f"{path} is missing")
+        try:
+            self._db = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
+            if create:
+                self._db.executescript(_SCHEMA)
+        except sqlite3.Error as exc:
+            raise ManifestError(f"{path}: {exc}") from None
+        self.path = path
+
+    def __enter__(self) -> "Manifest":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the database connection."""
+        self._db.close()
+
+    def _query(self, sql: str, args: tuple = ()) -> list[tuple]:
+        try:
+            return self._db.execute(sql, args).fetchall()
+        except sqlite3.Error as exc:
+            raise ManifestError(f"{self.path}: {exc}") from None
+
+    def meta(self, key: str, default=None):
+        """Return a value stored beside the entries (stamp, segments, ...), decoded from JSON."""
+        rows = self._query("SELECT value FROM meta WHERE key = ?", (key,))
+        return json.loads(rows[0][0]) if rows else default
+
+    def stamp(self) -> dict:
+        """Return the settings the index was built with; raise ManifestError when unreadable."""
+        stamp = self.meta("stamp")
+        if not isinstance(stamp, dict):
+            raise ManifestError(f"{self.path}: no settings stamp")
+        return stamp
+
+    def check(self) -> None:
+        """Read every page of the database; raise ManifestError when it is damaged."""
+        result = self._query("PRAGMA quick_check")
+        if result != [("ok",)]:
+            raise ManifestError(f"{self.path}: {result[0][0] if result else 'unreadable'}")
+
+    def count(self) -> int:
+        """Return how many files the index holds."""
+        return self._query("SELECT count(*) FROM files")[0][0]
+
+    def stats(self, under: str = "") -> dict[str, tuple[int, int]]:
+        """Return (mtime_ns, size) of every indexed file, or of those under a folder."""
+        if not under:
+            rows = self._query("SELECT rel, mtime_ns, size FROM files")
+        else:
+            prefix = under.rstrip("/") + "/"
+            rows = self._query(
+                "SELECT rel, mtime_ns, size FROM files WHERE rel >= ? AND rel < ?", (prefix, prefix[:-1] + "0")
+            )
+        return {rel: (mtime, size) for rel, mtime, size in rows}
+
+    def entry(self, rel: str) -> Entry | None:
+        """Return the entry of one file, or None when it is not indexed."""
+        rows = self._query("SELECT rel, id, digest, mtime_ns, size FROM files WHERE rel = ?", (rel,))
+        return Entry(*rows[0]) if rows else None
+
+    def owner(self, case_id: str) -> str | None:
+        """Return the file that holds a case id, or None."""
+        rows = self._query("SELECT rel FROM files WHERE id = ? ORDER BY rel LIMIT 1", (case_id,))
+        return rows[0][0] if rows else None
+
+    def newest(self, limit: int) -> list[Entry]:
+        """Return the most recently modified files, newest first."""
+        rows = self._query("SELECT rel, id, digest, mtime_ns, size FROM files ORDER BY mtime_ns DESC LIMIT ?", (limit,))
+        return [Entry(*row) for row in rows]
+
+    def write(self, upserts: list[Entry], removals: list[str], meta: dict) -> None:
+        """Change entries and meta values in one transaction."""
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.executemany("DELETE FROM files WHERE rel = ?", [(rel,) for rel in removals])
+            self._db.executemany(
+                "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
+                [(e.rel, e.id, e.digest, e.mtime_ns, e.size) for e in upserts],
+            )
+            self._db.executemany(
+                "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                [(key, json.dumps(value, ensure_ascii=False)) for key, value in meta.items()],
+            )
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise ManifestError(f"{self.path}: {exc}") from None
+
+
+def read_stamp(generation: Path) -> dict | None:
+    """Return a generation's settings stamp, or None when its manifest cannot be read."""
+    try:
+        with Manifest(generation) as manifest:
+            return manifest.stamp()
+    except (ManifestError, ValueError):
+        return None
