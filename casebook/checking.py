@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from casebook.content.frontmatter import SplitError
-from casebook.content.loader import decode
 from casebook.content.privacy import count_exemptions, scan_text
+from casebook.content.text import TextError, decode
 from casebook.content.tree import find_files
 from casebook.errors import ContentError, Problem, ProblemList, display_path
-from casebook.packs.library import check_all_packs, packs_dir_for
+from casebook.packs.pack import check_packs, packs_dir_for
 
 
 @dataclass
@@ -41,7 +40,7 @@ def check_all(casebook) -> CheckReport:
     for path in find_files(casebook.cases_dir):
         report.problems.extend(check_privacy(path, report))
     known = {case.id for case in loaded.cases if case.type == "case"}
-    packs, pack_problems = check_all_packs(packs_dir_for(casebook.cases_dir), known)
+    packs, pack_problems = check_packs(packs_dir_for(casebook.cases_dir), known)
     report.files += packs
     report.problems.extend(pack_problems)
     report.problems.sort(key=lambda p: (p.path, p.line, p.col))
@@ -52,7 +51,7 @@ def check_privacy(path, report: CheckReport) -> list[Problem]:
     """Return a problem for each piece of unmasked personal data in a file."""
     try:
         text = decode(path.read_bytes())
-    except SplitError:
+    except TextError:
         return []  # already reported as not UTF-8
     report.exemptions += count_exemptions(text)
     shown = display_path(path)

@@ -144,7 +144,7 @@ def test_list_items_are_checked_one_by_one(taxonomy):
     raw = GOOD.replace("tags: [快递柜]", "tags:\n  - 快递柜\n  - {a: 1}\n  - 12305\nrelated: [ok-1, 'bad id']").encode()
     _, problems = parse_case(raw, "l.md", taxonomy)
     assert [str(p) for p in problems if p.is_error] == [
-        "l.md:9:5: tags: expected text items but received: {'a': 1}",
+        "l.md:9:5: tags: expected text items but received a mapping",
         "l.md:11:17: related: not a valid case id: 'bad id'",
     ]
 

@@ -175,7 +175,7 @@ def test_check_packs_reports_every_pack(tmp_path, monkeypatch, kb):
     write_pack(Path("packs"), "title: 乙\ncases: [XX-1]\n", "b.yml")
     write_pack(Path("packs"), "不是培训包", "notes.txt")
     assert [p.name for p in find_packs(Path("packs"))] == ["a.yaml", "b.yml"]
-    assert [str(p) for p in check_packs(Path("packs"), set(kb))] == [
+    assert [str(p) for p in check_packs(Path("packs"), set(kb))[1]] == [
         "packs/b.yml:2:9: cases[1].id: no case has the id 'XX-1'"
     ]
     assert find_packs(Path("no-such-dir")) == []
@@ -184,7 +184,7 @@ def test_check_packs_reports_every_pack(tmp_path, monkeypatch, kb):
 def test_shipped_packs_are_valid():
     cases = load_cases(ROOT / "cases")
     assert [p.name for p in find_packs(ROOT / "packs")] == ["compensation.yaml", "delivery-basics.yaml"]
-    assert check_packs(ROOT / "packs", set(cases)) == []
+    assert check_packs(ROOT / "packs", set(cases)) == (2, [])
 
 
 # --- handouts ---------------------------------------------------------------------------

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import yaml
 
+from casebook.content.text import TextError
+
 try:  # the C loader is 6x faster; the wheel ships it, source builds may not
     from yaml import CSafeLoader as _BaseLoader
 except ImportError:  # pragma: no cover
@@ -33,13 +35,16 @@ class Split:
     body_line: int
 
 
-class SplitError(ValueError):
+class SplitError(TextError):
     """The file has no usable front matter; `line` and `col` say where."""
 
-    def __init__(self, message: str, line: int = 1, col: int = 1):
-        self.line = line
-        self.col = col
-        super().__init__(message)
+
+class NotAMapping(SplitError):
+    """The YAML is valid but is not a mapping of fields; `kind` names what it is."""
+
+    def __init__(self, kind: str, line: int, col: int):
+        self.kind = kind
+        super().__init__(f"front matter must be a mapping of fields, but received a {kind}", line, col)
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,7 @@ class Mapping:
     value_marks: dict  # name -> (line, col) of the value
     item_marks: dict  # name -> [(line, col), ...] for list items
     duplicates: list  # [(name, line, col)] keys given twice
+    node: yaml.Node | None = None  # the composed document, for callers that need deeper marks
 
 
 def split(text: str) -> Split:
@@ -70,18 +76,18 @@ def split(text: str) -> Split:
 
 def parse(yaml_text: str, first_line: int) -> Mapping:
     """Parse front matter into values and key positions; raise SplitError on bad YAML."""
-    loader = SafeLoader(yaml_text)
+    try:
+        refuse_aliases(yaml_text, first_line)
+        loader = SafeLoader(yaml_text)
+    except yaml.YAMLError as exc:
+        raise _split_error(exc, yaml_text, first_line) from None
     try:
         node = loader.get_single_node()
         if node is None:
             return Mapping({}, {}, {}, {}, [])
         if not isinstance(node, yaml.MappingNode):
             mark = node.start_mark
-            raise SplitError(
-                f"front matter must be a mapping of fields, but received a {node.id}",
-                first_line + mark.line,
-                mark.column + 1,
-            )
+            raise NotAMapping(node.id, first_line + mark.line, mark.column + 1)
         key_marks, value_marks, item_marks, duplicates = {}, {}, {}, []
         for key_node, value_node in node.value:
             name = str(key_node.value)
@@ -97,18 +103,81 @@ def parse(yaml_text: str, first_line: int) -> Mapping:
                 item_marks[name] = [
                     (first_line + item.start_mark.line, item.start_mark.column + 1) for item in value_node.value
                 ]
-        data = loader.construct_document(node)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = first_line + mark.line if mark else first_line
-        col = mark.column + 1 if mark else 1
-        problem = exc.problem or "invalid YAML"
-        context = f" {exc.context}" if exc.context else ""
-        if exc.context_mark and exc.problem_mark and exc.context_mark.line != exc.problem_mark.line:
-            context += f" that starts on line {first_line + exc.context_mark.line}"
-        raise SplitError(f"YAML syntax error: {problem}{context}", line, col) from None
-    except (yaml.YAMLError, ValueError, TypeError) as exc:
-        raise SplitError(f"YAML error: {exc}", first_line, 1) from None
+        data = _construct(loader, node, first_line)
+    except yaml.YAMLError as exc:
+        raise _split_error(exc, yaml_text, first_line) from None
     finally:
         loader.dispose()
-    return Mapping(data, key_marks, value_marks, item_marks, duplicates)
+    return Mapping(data, key_marks, value_marks, item_marks, duplicates, node)
+
+
+def refuse_aliases(yaml_text: str, first_line: int) -> None:
+    """Raise SplitError at the first alias (`*name`); raise yaml.YAMLError on broken YAML."""
+    # Nine aliases nested nine deep make 9**9 values from 300 bytes, and any repr or walk of
+    # them runs out of memory. Case files and packs never need aliases, so none are allowed;
+    # events are read before anything is composed, so nothing is ever expanded.
+    loader = SafeLoader(yaml_text)
+    try:
+        while (event := loader.get_event()) is not None and not isinstance(event, yaml.StreamEndEvent):
+            if isinstance(event, yaml.AliasEvent):
+                mark = event.start_mark
+                raise SplitError(
+                    f"YAML alias '*{event.anchor}' is not allowed here: write the value out in full",
+                    first_line + mark.line,
+                    mark.column + 1,
+                )
+    finally:
+        loader.dispose()
+
+
+def _construct(loader: SafeLoader, node: yaml.MappingNode, first_line: int) -> dict:
+    """Build Python values from the node tree; a value its tag cannot hold is a SplitError."""
+    try:
+        return loader.construct_document(node)
+    except yaml.YAMLError:
+        raise
+    except Exception as exc:  # noqa: BLE001 (PyYAML's constructors raise anything: `!!timestamp x`)
+        # The constructors do not say which value failed (nor well: `'NoneType' object has no
+        # attribute 'groupdict'`), so each scalar is built apart to find it; only a scalar with
+        # a written tag (`!!int x`) can fail.
+        where, message = node, " ".join(str(exc).split()) or type(exc).__name__
+        stack = [node]
+        while stack:
+            current = stack.pop()
+            if isinstance(current, yaml.ScalarNode):
+                try:
+                    SafeLoader("").construct_object(current)
+                except Exception:  # noqa: BLE001
+                    tag = current.tag.replace("tag:yaml.org,2002:", "!!")
+                    where, message = current, f"'{current.value}' cannot be read as {tag}: remove the tag"
+                    break
+            elif isinstance(current, yaml.MappingNode):
+                stack.extend(n for pair in reversed(current.value) for n in reversed(pair))
+            elif isinstance(current, yaml.SequenceNode):
+                stack.extend(reversed(current.value))
+        mark = where.start_mark
+        raise SplitError(f"YAML error: {message}", first_line + mark.line, mark.column + 1) from None
+
+
+def _split_error(exc: yaml.YAMLError, yaml_text: str, first_line: int) -> SplitError:
+    """Turn a PyYAML error into a one-line SplitError at its mark."""
+    if isinstance(exc, SplitError):
+        return exc
+    if isinstance(exc, yaml.reader.ReaderError):
+        # The reader's own message ends in a second line naming "<unicode string>".
+        position = exc.position if isinstance(exc.position, int) else 0
+        line = first_line + yaml_text.count("\n", 0, position)
+        col = position - (yaml_text.rfind("\n", 0, position) + 1) + 1
+        return SplitError(f"YAML error: unacceptable character U+{exc.character:04X}", line, col)
+    if not isinstance(exc, yaml.MarkedYAMLError):
+        return SplitError(f"YAML error: {' '.join(str(exc).split())}", first_line, 1)
+    mark = exc.problem_mark or exc.context_mark
+    line = first_line + mark.line if mark else first_line
+    col = mark.column + 1 if mark else 1
+    problem = exc.problem or "invalid YAML"
+    context = f" {exc.context}" if exc.context else ""
+    if exc.context_mark and exc.problem_mark and exc.context_mark.line != exc.problem_mark.line:
+        context += f" that starts on line {first_line + exc.context_mark.line}"
+    # The composer says "but found another document" and "expected a single document": in that order.
+    text = f"{context.strip()} {problem}" if problem.startswith("but ") else f"{problem}{context}"
+    return SplitError(" ".join(f"YAML syntax error: {text}".split()), line, col)

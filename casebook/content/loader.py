@@ -9,10 +9,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from casebook.content.frontmatter import Mapping, SplitError, parse, split
+from casebook.content.frontmatter import Mapping, parse, split
 from casebook.content.model import (
     CASE_SECTIONS,
-    DATE_PATTERN,
     FIELDS,
     FIELDS_BY_NAME,
     ID_PATTERN,
@@ -21,7 +20,9 @@ from casebook.content.model import (
     anchor_for,
 )
 from casebook.content.taxonomy import Taxonomy
+from casebook.content.text import TextError, decode, find_bad_characters, replace_bad_characters
 from casebook.content.tree import MAX_DEPTH, scan_tree
+from casebook.content.values import check_date, describe
 from casebook.errors import Problem, ProblemList, display_path
 
 _HEADING = re.compile(r"^##\s+(.+?)\s*#*\s*$")
@@ -36,23 +37,6 @@ class LoadResult(ProblemList):
     files: int = 0
 
 
-def decode(raw: bytes) -> str:
-    """Decode file bytes as UTF-8 (BOM allowed) with normalised newlines; raise SplitError."""
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        hint = ""
-        try:
-            raw.decode("gb18030")
-            hint = "; it looks like GBK/GB18030 (a Windows editor's default): re-save it as UTF-8"
-        except UnicodeDecodeError:
-            pass
-        raise SplitError(f"file is not UTF-8 (byte 0x{raw[exc.start]:02x}){hint}", line, col) from None
-    return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
 def load_file(path: Path, taxonomy: Taxonomy, shown: str | None = None) -> tuple[Case | None, list[Problem]]:
     """Read one file; return the case (None if it has errors) and all its problems."""
     shown = shown or display_path(path)
@@ -63,11 +47,17 @@ def load_file(path: Path, taxonomy: Taxonomy, shown: str | None = None) -> tuple
 def parse_case(raw: bytes, shown: str, taxonomy: Taxonomy) -> tuple[Case | None, list[Problem]]:
     """Validate file content; return the case (None if any error) and its problems."""
     try:
-        parts = split(decode(raw))
-        mapping = parse(parts.yaml_text, parts.yaml_line)
-    except SplitError as exc:
+        text = decode(raw)
+    except TextError as exc:
         return None, [Problem(shown, exc.line, exc.col, str(exc))]
-    problems = _check_fields(mapping, shown, taxonomy, parts.yaml_line)
+    bad = [Problem(shown, c.line, c.col, c.message) for c in find_bad_characters(text)]
+    try:
+        # Replaced one for one, so every later line and column still matches the file.
+        parts = split(replace_bad_characters(text) if bad else text)
+        mapping = parse(parts.yaml_text, parts.yaml_line)
+    except TextError as exc:
+        return None, [*bad, Problem(shown, exc.line, exc.col, str(exc))]
+    problems = bad + _check_fields(mapping, shown, taxonomy, parts.yaml_line)
     kind = mapping.data.get("type") or "case"
     sections = split_sections(parts.body, parts.body_line)
     if kind == "manual" and not sections:
@@ -127,7 +117,12 @@ def _check_fields(mapping: Mapping, shown: str, taxonomy: Taxonomy, first_line: 
                     continue  # a number such as 12305 is a fine tag; it is kept as text
                 if not isinstance(item, str) or not item.strip():
                     problems.append(
-                        Problem(shown, item_line, item_col, f"{spec.name}: expected text items but received: {item!r}")
+                        Problem(
+                            shown,
+                            item_line,
+                            item_col,
+                            f"{spec.name}: expected text items but received {describe(item)}",
+                        )
                     )
                 elif spec.kind == "idlist" and not ID_PATTERN.match(item):
                     problems.append(Problem(shown, item_line, item_col, f"{spec.name}: not a valid case id: '{item}'"))
@@ -137,7 +132,7 @@ def _check_fields(mapping: Mapping, shown: str, taxonomy: Taxonomy, first_line: 
 def _check_value(kind: str, choices: str | None, value, taxonomy: Taxonomy) -> str | None:
     """Return a message if the value does not fit its declared kind, else None."""
     if kind in ("text", "id", "choice") and not isinstance(value, str):
-        return f"expected text but received {_describe(value)}"
+        return f"expected text but received {describe(value)}"
     if kind == "id" and not ID_PATTERN.match(value):
         return f"expected letters, digits and dashes (e.g. TD-2023-004) but received: '{value}'"
     if kind == "choice":
@@ -147,43 +142,18 @@ def _check_value(kind: str, choices: str | None, value, taxonomy: Taxonomy) -> s
             hint = f"; did you mean '{near[0]}'?" if near else ""
             return f"expected one of ({', '.join(allowed)}) but received: '{value}'{hint}"
     if kind == "date":
-        if isinstance(value, dt.datetime) or not isinstance(value, (dt.date, str)):
-            return f"expected a date YYYY-MM-DD but received {_describe(value)}"
-        if isinstance(value, str):
-            if not DATE_PATTERN.match(value):
-                return f"expected a date YYYY-MM-DD but received: '{value}'"
-            try:
-                dt.date.fromisoformat(value)
-            except ValueError:
-                return f"not a real date: '{value}'"
+        return check_date(value)
     if kind == "number":
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return f"expected a number of yuan (e.g. 260 or 99.5) but received {_describe(value)}"
+            return f"expected a number of yuan (e.g. 260 or 99.5) but received {describe(value)}"
         if value < 0:
             return f"expected zero or more yuan but received: {value}"
     if kind == "bool" and not isinstance(value, bool):
-        return f"expected true or false but received {_describe(value)}"
+        return f"expected true or false but received {describe(value)}"
     if kind in ("list", "idlist") and not isinstance(value, list):
         example = "[智能快件箱, 丢失]" if kind == "list" else "[TD-2023-002]"
-        return f"expected a list such as {example} but received {_describe(value)}"
+        return f"expected a list such as {example} but received {describe(value)}"
     return None
-
-
-def _describe(value) -> str:
-    """Describe a received value for a message, naming its YAML type."""
-    if isinstance(value, bool):
-        return f"a true/false value: {str(value).lower()} (quote it to make it text)"
-    if isinstance(value, str):
-        return f"text: '{value}'"
-    if isinstance(value, (int, float)):
-        return f"a number: {value}"
-    if isinstance(value, dt.date):
-        return f"a date: {value.isoformat()}"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return f"{type(value).__name__}: {value!r}"
 
 
 def _convert(name: str, value):

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from casebook.content.frontmatter import SplitError, parse
+from casebook.content.frontmatter import parse
+from casebook.content.text import TextError, decode, find_bad_characters
 from casebook.errors import ContentError, Problem, display_path
 
 TAXONOMY_FILE = "taxonomy.yaml"
@@ -53,11 +54,12 @@ def load_taxonomy(cases_dir: Path) -> Taxonomy:
     if not path.is_file():
         raise ContentError([Problem(shown, 1, 1, "taxonomy file not found")])
     try:
-        text = path.read_text(encoding="utf-8-sig").replace("\r\n", "\n")
+        text = decode(path.read_bytes())
+        bad = [Problem(shown, c.line, c.col, c.message) for c in find_bad_characters(text)]
+        if bad:
+            raise ContentError(bad)
         mapping = parse(text, 1)
-    except UnicodeDecodeError as exc:
-        raise ContentError([Problem(shown, 1, 1, f"not UTF-8: {exc.reason}")]) from None
-    except SplitError as exc:
+    except TextError as exc:
         raise ContentError([Problem(shown, exc.line, exc.col, str(exc))]) from None
     problems: list[Problem] = []
     lists = {}

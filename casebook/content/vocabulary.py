@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from casebook.content.text import TextError, decode, find_bad_characters, replace_bad_characters
 from casebook.errors import Problem, display_path
 
 USERDICT_FILE = "vocabulary/userdict.txt"
@@ -79,12 +80,15 @@ def _lines(path: Path, hasher, problems: list[Problem]):
     raw = path.read_bytes()
     hasher.update(raw)
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        problems.append(Problem(shown, line, 1, "not UTF-8: re-save the file as UTF-8"))
+        text = decode(raw)
+    except TextError as exc:
+        problems.append(Problem(shown, exc.line, exc.col, str(exc)))
         return
-    for number, line in enumerate(text.splitlines(), start=1):
+    bad = find_bad_characters(text)
+    problems.extend(Problem(shown, c.line, c.col, c.message) for c in bad)
+    if bad:
+        text = replace_bad_characters(text)
+    for number, line in enumerate(text.split("\n"), start=1):
         content = line.split("#", 1)[0].replace(",", " ").replace("，", " ").strip()
         if content:
             yield number, content.split(), shown

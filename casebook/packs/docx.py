@@ -9,8 +9,10 @@ a fixed timestamp (python-docx stamps them with the current time).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
+import re
 import zipfile
 from html.parser import HTMLParser
 from pathlib import Path
@@ -20,6 +22,7 @@ from docx import Document
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
+from markupsafe import Markup
 
 if TYPE_CHECKING:
     from docx.document import Document as DocumentType
@@ -32,6 +35,10 @@ HEADING_FONT = ("Arial", "黑体")
 INK = RGBColor(0x1A, 0x1A, 0x1A)
 MUTED = RGBColor(0x66, 0x66, 0x66)
 
+# What XML 1.0 cannot hold. `check` refuses control characters in cases and packs, but a pack
+# made in the browser's tray carries whatever was typed, and lxml raises on any of these.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
 
 def write_docx(handout: Handout, path: Path) -> None:
     """Write one edition of a handout as a .docx file."""
@@ -40,6 +47,7 @@ def write_docx(handout: Handout, path: Path) -> None:
 
 def docx_bytes(handout: Handout) -> bytes:
     """Return one edition of a handout as the bytes of a .docx file."""
+    handout = _xml_safe(handout)
     document = Document()
     _set_up(document, handout)
     _cover(document, handout)
@@ -49,6 +57,19 @@ def docx_bytes(handout: Handout) -> bytes:
     buffer = io.BytesIO()
     document.save(buffer)
     return _rezip(buffer.getvalue(), handout.stamp)
+
+
+def _xml_safe(value):
+    """Return value (a handout, or any part of one) without characters XML cannot hold."""
+    if isinstance(value, str):
+        cleaned = _NOT_XML.sub("", value)
+        return Markup(cleaned) if isinstance(value, Markup) else cleaned
+    if isinstance(value, tuple):
+        return tuple(_xml_safe(item) for item in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {f.name: _xml_safe(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return dataclasses.replace(value, **changes)
+    return value
 
 
 def _set_up(document: DocumentType, handout: Handout) -> None:

@@ -8,9 +8,10 @@ from pathlib import Path
 from casebook.content.model import Case
 from casebook.errors import Problem, display_path
 from casebook.packs.docx import docx_bytes
+from casebook.packs.entries import PackEntry
 from casebook.packs.handout import EDITIONS, build_handouts, compose_handout, manifest_path, read_manifest, render_html
 from casebook.packs.offline import offline_html
-from casebook.packs.pack import Pack, PackEntry, find_packs, load_pack
+from casebook.packs.pack import Pack, find_packs, load_pack, packs_dir_for
 from casebook.packs.versions import StatusLine, case_versions, pack_status
 
 BUILD_DIR = "build"  # under packs/: where `pack build` writes by default
@@ -30,11 +31,6 @@ class Library:
         return set(self.cases)
 
 
-def packs_dir_for(cases_dir: Path) -> Path:
-    """Return the packs folder that belongs to a cases folder (packs/ beside it)."""
-    return cases_dir.parent / "packs"
-
-
 def open_library(casebook) -> Library:
     """Load every valid case and its version (git commit or content hash)."""
     loaded = casebook.load()
@@ -42,15 +38,6 @@ def open_library(casebook) -> Library:
     return Library(
         cases, case_versions(cases.values(), casebook.cases_dir), casebook.cases_dir, packs_dir_for(casebook.cases_dir)
     )
-
-
-def check_all_packs(packs_dir: Path, known_ids: set[str]) -> tuple[int, list[Problem]]:
-    """Validate every pack file; return how many there are and their problems."""
-    problems: list[Problem] = []
-    paths = find_packs(packs_dir) if packs_dir.is_dir() else []
-    for path in paths:
-        problems.extend(load_pack(path, known_ids)[1])
-    return len(paths), problems
 
 
 def list_packs(library: Library) -> list[tuple[Path, Pack | None, list[Problem]]]:

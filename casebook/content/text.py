@@ -1,0 +1,92 @@
+"""Text files of the knowledge base: UTF-8 decoding and characters no file may hold.
+
+Every reader (cases, manuals, packs, the taxonomy, the privacy scan) decodes through
+`decode`, so a file that is not UTF-8 gets the same message with the same line and column
+wherever it is read.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+
+class TextError(ValueError):
+    """A file's text is unusable; `line` and `col` (1-based) say where."""
+
+    def __init__(self, message: str, line: int = 1, col: int = 1):
+        self.line = line
+        self.col = col
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class BadCharacter:
+    """A character a text file must not hold, with its place (1-based) and a message."""
+
+    line: int
+    col: int
+    message: str
+
+
+# C0 and C1 controls (except tab and newline), DEL, the two non-characters XML refuses, and
+# the Unicode line and paragraph separators. XML (so DOCX) cannot hold the first ones, and
+# YAML counts NEL, U+2028 and U+2029 as line breaks, which shifts every line number after them.
+_BAD = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff\u2028\u2029]")
+_NAMES = {"\u2028": "LINE SEPARATOR", "\u2029": "PARAGRAPH SEPARATOR", "\x85": "NEL", "\x7f": "DEL"}
+_C0_NAMES = (
+    "NUL SOH STX ETX EOT ENQ ACK BEL BS HT LF VT FF CR SO SI DLE DC1 DC2 DC3 DC4 NAK SYN ETB CAN EM SUB ESC FS GS RS US"
+).split()
+
+# One file full of control characters should not bury the rest of the report.
+MAX_REPORTED = 10
+REPLACEMENT = "\ufffd"
+
+
+def decode(raw: bytes) -> str:
+    """Decode file bytes as UTF-8 (BOM allowed) with normalised newlines; raise TextError."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        hint = ""
+        try:
+            raw.decode("gb18030")
+            hint = "; it looks like GBK/GB18030 (a Windows editor's default): re-save it as UTF-8"
+        except UnicodeDecodeError:
+            pass
+        raise TextError(f"file is not UTF-8 (byte 0x{raw[exc.start]:02x}){hint}", line, col) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def find_bad_characters(text: str, first_line: int = 1) -> list[BadCharacter]:
+    """Return the control characters in text (tab and newline excepted), at most MAX_REPORTED and a summary."""
+    found: list[BadCharacter] = []
+    matches = _BAD.finditer(text)
+    for match in matches:
+        line = first_line + text.count("\n", 0, match.start())
+        col = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+        if len(found) == MAX_REPORTED:
+            more = 1 + sum(1 for _ in matches)
+            found.append(BadCharacter(line, col, f"{more} more control characters from here on"))
+            break
+        found.append(BadCharacter(line, col, _message(match[0])))
+    return found
+
+
+def replace_bad_characters(text: str) -> str:
+    """Return text with each control character replaced by U+FFFD, columns unchanged."""
+    return _BAD.sub(REPLACEMENT, text)
+
+
+def name_of(char: str) -> str:
+    """Return a character's code point and name, e.g. U+0007 (BEL)."""
+    code = ord(char)
+    name = _C0_NAMES[code] if code < 0x20 else _NAMES.get(char) or unicodedata.name(char, "control")
+    return f"U+{code:04X} ({name})"
+
+
+def _message(char: str) -> str:
+    return f"control character {name_of(char)} is not allowed: delete it (only tab and line breaks may appear)"

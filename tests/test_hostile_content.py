@@ -1,0 +1,187 @@
+"""Hostile or careless content: alias bombs, control characters and broken YAML end in one message line."""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from casebook.content.loader import load_file, parse_case
+from casebook.content.taxonomy import load_taxonomy
+from casebook.packs.library import open_library
+from casebook.packs.pack import load_pack
+
+from .conftest import FIXTURES
+
+BAD = FIXTURES / "bad"
+CASE = """\
+---
+id: YW-2024-100
+title: 快件延误三天未送达
+category: 延误
+outcome: 道歉解释
+date: 2024-05-01
+---
+
+## 基本案情
+
+用户反映快件延误。
+
+## 处理过程
+
+企业核实后致歉。
+
+## 处理结果
+
+用户接受道歉。
+
+## 案例评析
+
+延误应当及时告知。
+"""
+
+
+@pytest.fixture(scope="module")
+def taxonomy(kb_dir):
+    return load_taxonomy(kb_dir)
+
+
+def _limit_memory() -> None:
+    # Should the bomb go off after all, the child dies at 1 GB instead of taking the machine.
+    resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+
+def run_check(cases_dir: Path) -> subprocess.CompletedProcess:
+    """Run `casebook check` in a child process, bounded in time and memory."""
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("casebook")), "--cases", str(cases_dir), "check"],
+        cwd=cases_dir.parent,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        preexec_fn=_limit_memory,
+        env={**os.environ, "CASEBOOK_SEARCH_LOG": "0"},
+    )
+
+
+def test_alias_bomb_in_a_case_and_a_pack_is_refused_at_once(cases_dir):
+    shutil.copy(BAD / "alias-bomb.md", cases_dir / "YW-2024-999.md")
+    (cases_dir.parent / "packs").mkdir()
+    shutil.copy(BAD / "alias-bomb-pack.yaml", cases_dir.parent / "packs" / "bomb.yaml")
+    done = run_check(cases_dir)
+    assert done.returncode == 1, done.stderr
+    lines = (done.stdout + done.stderr).splitlines()
+    alias = "YAML alias '*a' is not allowed here: write the value out in full"
+    assert f"cases/YW-2024-999.md:8:8: {alias}" in lines
+    assert f"packs/bomb.yaml:3:8: {alias}" in lines
+
+
+def test_alias_bomb_is_refused_in_process(taxonomy):
+    # The in-process path the site and `index` take: parse_case, then a repr-free message.
+    case, problems = load_file(BAD / "alias-bomb.md", taxonomy, shown="b.md")
+    assert case is None
+    assert [str(p) for p in problems] == ["b.md:8:8: YAML alias '*a' is not allowed here: write the value out in full"]
+
+
+@pytest.mark.parametrize(
+    ("front", "expected"),
+    [
+        (
+            "tags: &t [延误]\nrelated: *t\n",
+            "x.md:8:10: YAML alias '*t' is not allowed here: write the value out in full",
+        ),
+        ("tags: [1, !!int 'x']\n", "x.md:7:11: YAML error: 'x' cannot be read as !!int: remove the tag"),
+        ("tags: !!timestamp '昨天'\n", "x.md:7:7: YAML error: '昨天' cannot be read as !!timestamp: remove the tag"),
+        ("extra: 1\n---\nmore: 2\n", None),  # a second `---` ends the front matter: no YAML error at all
+    ],
+)
+def test_yaml_errors_are_one_line_at_the_value(front, expected, taxonomy):
+    raw = CASE.replace("date: 2024-05-01\n", "date: 2024-05-01\n" + front).encode()
+    _, problems = parse_case(raw, "x.md", taxonomy)
+    errors = [str(p) for p in problems if p.is_error]
+    assert all("\n" not in e for e in errors)
+    if expected is not None:
+        assert errors == [expected]
+
+
+@pytest.mark.parametrize(
+    ("where", "char", "expected"),
+    [
+        ("body", "\x07", "x.md:11:5: control character U+0007 (BEL) is not allowed"),
+        ("title", "\x1b", "x.md:3:10: control character U+001B (ESC) is not allowed"),
+        ("body", "\x00", "x.md:11:5: control character U+0000 (NUL) is not allowed"),
+        ("body", "\x0c", "x.md:11:5: control character U+000C (FF) is not allowed"),
+        ("body", "\x7f", "x.md:11:5: control character U+007F (DEL) is not allowed"),
+        ("body", "\x85", "x.md:11:5: control character U+0085 (NEL) is not allowed"),
+        ("body", "\u2028", "x.md:11:5: control character U+2028 (LINE SEPARATOR) is not allowed"),
+    ],
+)
+def test_control_characters_are_errors_at_their_line_and_column(where, char, expected, taxonomy):
+    text = (
+        CASE.replace("用户反映", "用户反映" + char, 1)
+        if where == "body"
+        else CASE.replace("快件延误三天", "快件" + char)
+    )
+    case, problems = parse_case(text.encode(), "x.md", taxonomy)
+    assert case is None
+    assert [str(p) for p in problems] == [f"{expected}: delete it (only tab and line breaks may appear)"]
+
+
+def test_tab_and_line_breaks_are_fine(taxonomy):
+    case, problems = parse_case(CASE.replace("用户反映", "\t用户反映").replace("\n", "\r\n").encode(), "x.md", taxonomy)
+    assert case is not None and problems == []
+
+
+def test_a_file_full_of_control_characters_gets_a_bounded_report(taxonomy):
+    _, problems = parse_case(CASE.replace("用户反映", "\x07" * 500).encode(), "x.md", taxonomy)
+    assert len(problems) == 11
+    assert str(problems[-1]) == "x.md:11:11: 490 more control characters from here on"
+
+
+def test_control_characters_in_a_pack_name_line_and_column(cases_dir, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    packs = Path("packs")
+    packs.mkdir()
+    (packs / "p.yaml").write_text(
+        "title: 培训\ncases:\n  - id: TD-2023-001\n    notes: 先讲\x07规则\n", encoding="utf-8"
+    )
+    pack, problems = load_pack(packs / "p.yaml", {"TD-2023-001"})
+    assert pack is None
+    assert [str(p) for p in problems] == [
+        "packs/p.yaml:4:14: control character U+0007 (BEL) is not allowed: delete it (only tab and line breaks may appear)"
+    ]
+
+
+def test_a_bell_in_a_case_body_cannot_crash_pack_build(cases_dir, runner):
+    from casebook.cli.main import cli
+
+    case = cases_dir / "cases" / "TD-2023-001.md"
+    case.write_text(
+        case.read_text(encoding="utf-8").replace("## 基本案情\n", "## 基本案情\n\n响铃\x07字符\n", 1), "utf-8"
+    )
+    packs = cases_dir.parent / "packs"
+    packs.mkdir()
+    (packs / "p.yaml").write_text("title: 培训\ncases: [TD-2023-001, TD-2022-002]\n", encoding="utf-8")
+    result = runner.invoke(cli, ["--cases", str(cases_dir), "check"])
+    assert result.exit_code == 1
+    assert "control character U+0007 (BEL) is not allowed" in result.output
+    result = runner.invoke(cli, ["--cases", str(cases_dir), "pack", "build", str(packs / "p.yaml")])
+    # The case with the bell is refused like any invalid case, so the pack names it: no traceback.
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert "no case has the id 'TD-2023-001'" in result.output
+
+
+def test_docx_drops_what_xml_cannot_hold(cases_dir):
+    from casebook.config import Settings
+    from casebook.packs.library import render, tray_pack
+    from casebook.service import Casebook
+
+    library = open_library(Casebook(Settings(cases_dir=cases_dir, index_dir=cases_dir.parent / "ix")))
+    pack = tray_pack(["TD-2023-001"], "培训\x07包\x1b", "学员\x00", "简介\x0b", library.known_ids)
+    data, mimetype, _ = render(library, pack, "trainer", "docx")
+    assert data[:2] == b"PK" and "wordprocessingml" in mimetype
