@@ -1,4 +1,8 @@
-"""Settings: where the cases and the index live, and how text is segmented."""
+"""Settings: where the cases and the index live, how text is segmented, and the site's limits.
+
+Every limit is a setting with a default that suits a shared intranet server; each can be set
+from the environment as CASEBOOK_<NAME> (README, "Deployment").
+"""
 
 from __future__ import annotations
 
@@ -19,6 +23,15 @@ class Settings:
     segmenter: str = "rjieba"
     search_log: bool = True
     max_depth: int = 32  # folders below the cases directory that check and index read
+    search_log_weeks: int = 8  # rows older than this are deleted
+    search_log_rows: int = 100_000  # and the oldest beyond this many
+    base_url: str = ""  # e.g. http://casebook.intranet: links in CSV exports; unset, they are paths
+    max_request_bytes: int = 1_000_000  # request bodies (the tray's form is a few KB)
+    max_params: int = 100  # URL parameters in one request
+    max_values: int = 40  # distinct values of one parameter (34 provinces is the largest real need)
+    max_digits: int = 15  # digits in a numeric parameter (a search id has up to 15)
+    channel_timeout: int = 30  # seconds a connection may stay idle before waitress closes it
+    connection_limit: int = 1000  # open connections waitress accepts (slow clients each hold one)
 
     def validated(self) -> "Settings":
         """Return the settings with absolute paths; raise ConfigError when unusable."""
@@ -26,11 +39,31 @@ class Settings:
             raise ConfigError(f"segmenter: expected one of ({', '.join(SEGMENTERS)}) but received: '{self.segmenter}'")
         if not 1 <= self.max_depth <= 256:
             raise ConfigError(f"max_depth: expected a number of folders from 1 to 256 but received: {self.max_depth}")
+        for name in LIMITS:
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name}: expected a whole number from 1 but received: {getattr(self, name)}")
+        if self.base_url and not self.base_url.startswith(("http://", "https://")):
+            raise ConfigError(
+                f"base_url: expected an address starting with http:// or https:// but received: '{self.base_url}'"
+            )
         if not self.cases_dir.is_dir():
             raise ConfigError(f"cases directory not found: {self.cases_dir}")
         cases_dir = self.cases_dir.resolve()
         index_dir = self.index_dir or cases_dir.parent / ".casebook-index"
-        return replace(self, cases_dir=cases_dir, index_dir=index_dir.resolve())
+        return replace(self, cases_dir=cases_dir, index_dir=index_dir.resolve(), base_url=self.base_url.rstrip("/"))
+
+
+# Whole-number settings, each read from CASEBOOK_<NAME>.
+LIMITS = (
+    "search_log_weeks",
+    "search_log_rows",
+    "max_request_bytes",
+    "max_params",
+    "max_values",
+    "max_digits",
+    "channel_timeout",
+    "connection_limit",
+)
 
 
 def settings_from_env(**overrides) -> Settings:
@@ -51,6 +84,17 @@ def settings_from_env(**overrides) -> Settings:
             raise ConfigError(
                 f"CASEBOOK_MAX_DEPTH: expected a number of folders but received: '{os.environ['CASEBOOK_MAX_DEPTH']}'"
             ) from None
+    if os.environ.get("CASEBOOK_BASE_URL"):
+        values["base_url"] = os.environ["CASEBOOK_BASE_URL"]
+    for name in LIMITS:
+        raw = os.environ.get(f"CASEBOOK_{name.upper()}", "").strip()
+        if raw:
+            try:
+                values[name] = int(raw)
+            except ValueError:
+                raise ConfigError(
+                    f"CASEBOOK_{name.upper()}: expected a whole number but received: '{raw[:40]}'"
+                ) from None
     values.update({k: v for k, v in overrides.items() if v is not None})
     for key in ("cases_dir", "index_dir"):
         if key in values:

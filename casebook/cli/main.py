@@ -226,10 +226,12 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, watch: bool) -
 
     import waitress
 
+    from casebook.cli.serving import quiet_waitress, raise_open_file_limit, waitress_options
     from casebook.index.watcher import Watcher
     from casebook.web import create_app
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s: %(message)s")
+    quiet_waitress()
     casebook = _casebook(ctx)
     try:
         report = casebook.update_index()  # also looks at the kept index; a damaged one is rebuilt
@@ -243,7 +245,9 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, watch: bool) -
     if watch:
         Watcher(casebook).start()
     click.echo(f"serving on http://{host}:{port}/", err=True)
-    waitress.serve(app, host=host, port=port, threads=threads, ident="casebook")
+    raise_open_file_limit(casebook.settings)
+    options = waitress_options(casebook.settings)
+    waitress.serve(app, host=host, port=port, threads=threads, ident="casebook", **options)
 
 
 def _register() -> None:

@@ -5,15 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from casebook.config import Settings, settings_from_env
 from casebook.errors import NotFoundError, QueryError
 from casebook.service import Casebook
 from casebook.web import cases, editors, search  # noqa: F401 (importing them registers their routes)
-from casebook.web.context import bp, wants_json
+from casebook.web.context import book, bp, wants_json
 from casebook.web.packs import packs
 from casebook.web.searchlog import SearchLog
+from casebook.web.state import check_limits
 
 PACKAGE = Path(__file__).resolve().parent.parent
 
@@ -42,6 +43,18 @@ def handle_query_error(exc: QueryError):
 @bp.app_errorhandler(NotFoundError)
 def handle_not_found(exc: NotFoundError):
     return _error(404, str(exc))
+
+
+@bp.app_errorhandler(RequestEntityTooLarge)
+def handle_too_large(exc: RequestEntityTooLarge):
+    limit = book().settings.max_request_bytes
+    return _error(413, f"提交的内容过大：最多 {limit:,} 字节")
+
+
+@bp.before_app_request
+def limit_parameters() -> None:
+    """Refuse, before any view runs, a request with more parameters or digits than allowed."""
+    check_limits(request.args, book().settings)
 
 
 @bp.app_errorhandler(HTTPException)
@@ -83,8 +96,13 @@ def create_app(
         settings = settings or app.config.get("CASEBOOK_SETTINGS") or settings_from_env()
         casebook = Casebook(settings)
     app.extensions["casebook"] = casebook
+    if app.config.get("MAX_CONTENT_LENGTH") is None:
+        app.config["MAX_CONTENT_LENGTH"] = casebook.settings.max_request_bytes
     if casebook.settings.search_log:
-        app.extensions["casebook.searchlog"] = SearchLog(casebook.settings.index_dir / "searchlog.sqlite")
+        settings = casebook.settings
+        app.extensions["casebook.searchlog"] = SearchLog(
+            settings.index_dir / "searchlog.sqlite", weeks=settings.search_log_weeks, max_rows=settings.search_log_rows
+        )
     app.register_blueprint(bp)
     app.register_blueprint(packs)
     app.jinja_env.globals["nav"] = [

@@ -16,6 +16,7 @@ from casebook.web.rendering import citation, parse_legal_basis, render_markdown
 from casebook.web.state import (
     request_from_args,
     url_for_args,
+    whole_number,
 )
 
 
@@ -53,16 +54,17 @@ def case_page(case_id: str):
     origin = request.args.get("from")
     context["navigation"] = _neighbours(origin, request.args.get("pos", "")) if origin is not None else None
     log = search_log()
-    if log and request.args.get("sid", "").isdigit():
-        log.record_click(int(request.args["sid"]), case_id)
+    search_id = whole_number(request.args.get("sid", ""))
+    if log and search_id is not None:
+        log.record_click(search_id, case_id)
     return render_template("case.html", **context)
 
 
 def _neighbours(origin: str, pos: str) -> dict | None:
     """Return previous/next links and the back link for a case opened from a result list."""
-    if not pos.isdigit() or int(pos) < 1:
+    position = whole_number(pos)
+    if position is None or position < 1:
         return None
-    position = int(pos)
     args = MultiDict(parse_qsl(origin, keep_blank_values=False))
     casebook = book()
     try:
@@ -91,7 +93,8 @@ def _neighbours(origin: str, pos: str) -> dict | None:
                 "href": url_for_args(path, [("from", origin), ("pos", str(target))]) + (f"#{anchor}" if anchor else ""),
             }
         links["total"] = result.total
-    return links
+    # A position past the end was not made by a result list: show no "第 N / M 条".
+    return links if position <= links.get("total", 0) else None
 
 
 @bp.route("/laws/")

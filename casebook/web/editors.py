@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 
-from flask import render_template
+from flask import current_app, render_template
 
 from casebook.web.context import book, bp, search_log
+from casebook.web.searchlog import SearchLogUnavailable
 from casebook.web.state import (
     url_for_args,
 )
@@ -20,7 +21,12 @@ def recent_page():
 @bp.route("/insights")
 def insights():
     log = search_log()
-    zero, unclicked = log.report() if log else ([], [])
+    unavailable = None
+    try:
+        zero, unclicked = log.report() if log else ([], [])
+    except SearchLogUnavailable as exc:
+        current_app.logger.warning("search log %s cannot be read: %s", log.path, exc)
+        zero, unclicked, unavailable = [], [], True
 
     def link(stat) -> str:
         return url_for_args("/", [("q", stat.q), *[(k, v) for k, vs in json.loads(stat.filters).items() for v in vs]])
@@ -28,6 +34,8 @@ def insights():
     return render_template(
         "insights.html",
         enabled=log is not None,
+        unavailable=unavailable,
+        lost=log.lost if log else 0,
         zero=[(s, link(s)) for s in zero],
         unclicked=[(s, link(s)) for s in unclicked],
     )

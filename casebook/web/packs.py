@@ -5,6 +5,7 @@ Handouts are built in memory on each request; nothing is written on the server.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote as urlquote
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
@@ -90,13 +91,15 @@ def pack_from_tray():
     lib = library()
     ids = [i for i in request.form.getlist("id") if i]
     if not ids or len(ids) > 200:
-        raise QueryError("id: choose between 1 and 200 cases", "id")
+        raise QueryError("id：请选择 1 到 200 个案例", "id")
     unknown = [i for i in ids if i not in lib.cases]
     if unknown:
-        raise QueryError(f"id: no case has the id '{unknown[0][:40]}'", "id")
+        raise QueryError(f"id：没有编号为“{unknown[0][:40]}”的案例", "id")
     edition, fmt = request.form.get("edition", "trainer"), request.form.get("format", "html")
     if edition not in ("trainee", "trainer") or fmt not in ("html", "docx", "offline"):
-        raise QueryError("format: expected html, docx or offline for edition trainee or trainer", "format")
+        raise QueryError("format：应为 html、docx 或 offline，edition 应为 trainee 或 trainer", "format")
+    for name, limit in TRAY_TEXT_LIMITS.items():
+        _check_text(name, request.form.get(name, ""), limit)
     pack = tray_pack(
         ids,
         request.form.get("title", ""),
@@ -105,6 +108,21 @@ def pack_from_tray():
         lib.known_ids,
     )
     return _send_pack(lib, pack, edition, fmt)
+
+
+# Characters a handout cannot carry: DOCX (XML 1.0) refuses C0 controls other than tab and
+# newline, and C1 controls and lone surrogates are never meant text.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+TRAY_TEXT_LIMITS = {"title": 200, "audience": 200, "intro": 5000}
+
+
+def _check_text(name: str, value: str, limit: int) -> None:
+    """Raise QueryError when a tray field is too long or holds characters a handout cannot carry."""
+    if len(value) > limit:
+        raise QueryError(f"{name}：最多 {limit} 个字符，收到 {len(value)} 个", name)
+    bad = _CONTROL.search(value)
+    if bad:
+        raise QueryError(f"{name}：第 {bad.start() + 1} 个字符是控制字符（U+{ord(bad[0]):04X}），请删除后再试", name)
 
 
 def _send_pack(lib, pack, edition: str, fmt: str) -> Response:

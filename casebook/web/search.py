@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 from flask import Response, jsonify, render_template, request
 from markupsafe import Markup
@@ -161,12 +162,14 @@ def export_csv():
         if page >= result.pages:
             break
         page += 1
+    base_url = casebook.settings.base_url  # never the Host header, which a client chooses
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["编号", "标题", "类型", "章节", "类别", "处理结果", "结案日期", "地区", "金额（元）", "链接"])
     for hit in rows[:EXPORT_LIMIT]:
         writer.writerow(
-            [
+            neutralise(cell)
+            for cell in [
                 hit.id,
                 hit.title,
                 TYPE_LABELS.get(hit.type, hit.type),
@@ -176,7 +179,7 @@ def export_csv():
                 hit.date or "",
                 hit.region or "",
                 "" if hit.amount is None else f"{hit.amount:g}",
-                request.host_url.rstrip("/") + hit.url,
+                base_url + hit.url,
             ]
         )
     # A BOM lets Excel on Windows open the UTF-8 file with the right characters.
@@ -185,6 +188,18 @@ def export_csv():
         mimetype="text/csv",
         headers={"Content-Disposition": "attachment; filename=casebook-results.csv"},
     )
+
+
+# OWASP's CSV injection rule: a spreadsheet runs a cell starting with one of these as a formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
+
+def neutralise(cell: str) -> str:
+    """Return a CSV cell that Excel and WPS show as text, never run as a formula."""
+    if cell.startswith(_FORMULA_START) and not _NUMBER.fullmatch(cell):
+        return "'" + cell
+    return cell
 
 
 @bp.route("/api/search")

@@ -7,10 +7,11 @@ carries its URL from here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from werkzeug.datastructures import MultiDict
 
+from casebook.config import Settings
 from casebook.content.taxonomy import Taxonomy
 from casebook.errors import QueryError
 from casebook.search.searcher import SearchRequest, SearchResult
@@ -41,14 +42,46 @@ TYPE_LABELS = {"case": "案例", "manual": "手册"}
 SORT_LABELS = {"relevance": "相关度", "date": "结案日期"}
 
 
+NUMERIC = ("page", "per_page", "year_from", "year_to", "pos", "sid")
+
+
+def whole_number(raw: str) -> int | None:
+    """Return raw as a whole number when it is one written in ASCII digits, else None."""
+    # str.isdigit accepts ² and other digits int() refuses; only ASCII digits are numbers here.
+    raw = raw.strip()
+    return int(raw) if raw.isascii() and raw.isdigit() else None
+
+
 def _int(args: MultiDict, name: str, default: int | None) -> int | None:
     raw = args.get(name, "").strip()
     if not raw:
         return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise QueryError(f"{name}: expected a whole number but received: '{raw[:40]}'", name) from None
+    value = whole_number(raw.removeprefix("-"))
+    if value is None:
+        raise QueryError(f"{name}：应为整数，收到的是“{raw[:40]}”", name)
+    return -value if raw.startswith("-") else value
+
+
+def check_limits(args: MultiDict, limits: Settings, nested: str | None = "from") -> None:
+    """Raise QueryError when parameters exceed the configured counts, values or digits.
+
+    Each repeated value becomes a filter chip whose link repeats every value, so the page grows
+    with the square of the repetitions: the limits keep every page small.
+    """
+    items = list(args.items(multi=True))
+    if len(items) > limits.max_params:
+        raise QueryError(f"参数过多：一次最多 {limits.max_params} 个参数，收到 {len(items)} 个")
+    for name in args:
+        values = set(args.getlist(name))
+        if len(values) > limits.max_values:
+            raise QueryError(f"{name}：最多可选 {limits.max_values} 个不同的值，收到 {len(values)} 个", name)
+        if name in NUMERIC:
+            for value in values:
+                if len(value.strip()) > limits.max_digits:
+                    raise QueryError(f"{name}：数字最多 {limits.max_digits} 位，收到 {len(value.strip())} 位", name)
+    if nested and args.get(nested):
+        # A case opened from a result list carries that list's parameters in `from`.
+        check_limits(MultiDict(parse_qsl(args[nested], keep_blank_values=False)), limits, nested=None)
 
 
 def request_from_args(args: MultiDict, taxonomy: Taxonomy, per_page: int = 10) -> SearchRequest:
@@ -64,7 +97,7 @@ def request_from_args(args: MultiDict, taxonomy: Taxonomy, per_page: int = 10) -
         }.get(name)
         for value in chosen:
             if allowed is not None and value not in allowed:
-                raise QueryError(f"{name}: expected one of ({', '.join(allowed)}) but received: '{value[:40]}'", name)
+                raise QueryError(f"{name}：应为（{'、'.join(allowed)}）之一，收到的是“{value[:40]}”", name)
         values[attr] = chosen
     request = SearchRequest(
         q=args.get("q", ""),
@@ -81,8 +114,9 @@ def request_from_args(args: MultiDict, taxonomy: Taxonomy, per_page: int = 10) -
 
 
 def state_args(args: MultiDict) -> MultiDict:
-    """Return only the parameters that define a search (no page, no tracking)."""
-    return MultiDict([(k, v) for k, v in args.items(multi=True) if k in STATE_KEYS and v != ""])
+    """Return only the parameters that define a search (no page, no tracking), each pair once."""
+    pairs = dict.fromkeys((k, v) for k, v in args.items(multi=True) if k in STATE_KEYS and v != "")
+    return MultiDict(list(pairs))
 
 
 def url_for_args(path: str, args: MultiDict | list) -> str:
@@ -105,7 +139,7 @@ def with_args(args: MultiDict, path: str = "/", drop: tuple = ("page",), **chang
 
 def toggled(args: MultiDict, name: str, value: str) -> str:
     """Return the URL that adds or removes one value of a multi-valued filter."""
-    current = [v for v in args.getlist(name)]
+    current = list(dict.fromkeys(args.getlist(name)))
     new = [v for v in current if v != value] if value in current else current + [value]
     return with_args(args, **{name: new})
 
@@ -162,7 +196,7 @@ def active_filters(args: MultiDict) -> list[ActiveFilter]:
         ("service", "业务"),
         ("province", "地区"),
     ):
-        for value in args.getlist(name):
+        for value in dict.fromkeys(args.getlist(name)):
             shown = TYPE_LABELS.get(value, value)
             out.append(ActiveFilter(f"{label}为“{shown}”", toggled(args, name, value)))
     year_from, year_to = args.get("year_from", ""), args.get("year_to", "")

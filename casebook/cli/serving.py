@@ -1,0 +1,46 @@
+"""How `casebook serve` runs waitress: connection limits and timeouts from the settings."""
+
+from __future__ import annotations
+
+import logging
+
+from casebook.config import Settings
+
+# Sockets the process needs besides client connections: index segments, the search log, git.
+SPARE_FILES = 256
+
+
+def waitress_options(settings: Settings) -> dict:
+    """Return waitress's connection and size options, set from Casebook's settings."""
+    return {
+        # Waitress reads requests on one thread and only hands complete ones to the workers,
+        # so a slow client holds a connection, not a thread: allow many, drop idle ones.
+        "connection_limit": settings.connection_limit,
+        "channel_timeout": settings.channel_timeout,
+        "cleanup_interval": max(1, min(30, settings.channel_timeout // 2)),
+        "max_request_body_size": settings.max_request_bytes,
+        # select() cannot watch more than 1,024 sockets; poll() can (waitress ignores it on Windows).
+        "asyncore_use_poll": True,
+        "expose_tracebacks": False,
+    }
+
+
+def quiet_waitress() -> None:
+    """Silence waitress's per-request 'Task queue depth' warning, which is normal under load."""
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+
+
+def raise_open_file_limit(settings: Settings) -> None:
+    """Raise the soft limit on open files so the connection limit can be reached (POSIX only)."""
+    try:
+        import resource
+    except ImportError:  # Windows: no such limit to raise
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = settings.connection_limit + SPARE_FILES
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        except (ValueError, OSError):
+            pass  # the limit stays; connections beyond it are refused, not crashed on
