@@ -16,6 +16,8 @@ from casebook.service import Casebook
 from casebook.web import create_app
 from casebook.web.search import neutralise
 
+from .conftest import ROOT
+
 
 def error_of(response) -> dict:
     return response.get_json()["error"]
@@ -179,3 +181,13 @@ def test_csv_links_are_paths_when_no_base_url_is_set(client):
     response = client.get("/export.csv?q=快递柜", headers={"Host": "evil.example"})
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
     assert {r[9] for r in rows[1:]} == {"/cases/QT-2022-001", "/cases/TD-2023-001"}
+
+
+def test_every_limit_is_documented_with_its_default():
+    from casebook.config import LIMITS
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name in (*LIMITS, "base_url"):
+        default = getattr(Settings(), name)
+        row = f"| `CASEBOOK_{name.upper()}` | {default if default != '' else '(unset)'} |"
+        assert row in readme, row
