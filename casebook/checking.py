@@ -37,8 +37,9 @@ def check_all(casebook) -> CheckReport:
     loaded = casebook.load()
     report.files = loaded.files + 1
     report.problems.extend(loaded.problems)
-    for path in find_files(casebook.cases_dir):
-        report.problems.extend(check_privacy(path, report))
+    for path in find_files(casebook.cases_dir, casebook.settings.max_depth):
+        if path.stat().st_size <= casebook.size_limits.max_bytes:  # larger ones are refused unread
+            report.problems.extend(check_privacy(path, report))
     known = {case.id for case in loaded.cases if case.type == "case"}
     packs, pack_problems = check_packs(packs_dir_for(casebook.cases_dir), known)
     report.files += packs

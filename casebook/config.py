@@ -11,7 +11,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from casebook.errors import ConfigError
-from casebook.index.analysis import SEGMENTERS
+
+# Names only: the segmenters themselves live in index/analysis, which imports Whoosh.
+SEGMENTERS = ("rjieba", "jieba")
+CASE_WARN_BYTES = 200 * 1024  # the longest shipped case is under 10 KB
+CASE_MAX_BYTES = 2 * 1024 * 1024  # a 20 MB case once took 36 s and 1.6 GB to index
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,8 @@ class Settings:
     max_digits: int = 15  # digits in a numeric parameter (a search id has up to 15)
     channel_timeout: int = 30  # seconds a connection may stay idle before waitress closes it
     connection_limit: int = 1000  # open connections waitress accepts (slow clients each hold one)
+    case_warn_bytes: int = CASE_WARN_BYTES  # check warns about a case file above this
+    case_max_bytes: int = CASE_MAX_BYTES  # and refuses (check and index) one above this
 
     def validated(self) -> "Settings":
         """Return the settings with absolute paths; raise ConfigError when unusable."""
@@ -42,6 +48,11 @@ class Settings:
         for name in LIMITS:
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name}: expected a whole number from 1 but received: {getattr(self, name)}")
+        if self.case_warn_bytes > self.case_max_bytes:
+            raise ConfigError(
+                f"case_warn_bytes: expected at most case_max_bytes ({self.case_max_bytes})"
+                f" but received: {self.case_warn_bytes}"
+            )
         if self.base_url and not self.base_url.startswith(("http://", "https://")):
             raise ConfigError(
                 f"base_url: expected an address starting with http:// or https:// but received: '{self.base_url}'"
@@ -63,6 +74,8 @@ LIMITS = (
     "max_digits",
     "channel_timeout",
     "connection_limit",
+    "case_warn_bytes",
+    "case_max_bytes",
 )
 
 

@@ -14,6 +14,7 @@ from whoosh import index as whoosh_index
 from casebook.config import Settings
 from casebook.content.loader import LoadResult, load_tree
 from casebook.content.taxonomy import TAXONOMY_FILE, Taxonomy, load_taxonomy
+from casebook.content.text import SizeLimits
 from casebook.content.vocabulary import Vocabulary, load_vocabulary
 from casebook.errors import NotFoundError
 from casebook.index.build import update_index
@@ -67,9 +68,14 @@ class Casebook:
         """Return a digest of the taxonomy file, recorded in the index."""
         return hashlib.sha1((self.cases_dir / TAXONOMY_FILE).read_bytes()).hexdigest()
 
+    @property
+    def size_limits(self) -> SizeLimits:
+        """Return the case file size limits the settings give."""
+        return SizeLimits(self.settings.case_warn_bytes, self.settings.case_max_bytes)
+
     def load(self) -> LoadResult:
         """Load and validate every file (what `casebook check` reports)."""
-        return load_tree(self.cases_dir, self.taxonomy, self.settings.max_depth)
+        return load_tree(self.cases_dir, self.taxonomy, self.settings.max_depth, self.size_limits)
 
     def update_index(
         self,

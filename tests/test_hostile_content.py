@@ -185,3 +185,59 @@ def test_docx_drops_what_xml_cannot_hold(cases_dir):
     pack = tray_pack(["TD-2023-001"], "培训\x07包\x1b", "学员\x00", "简介\x0b", library.known_ids)
     data, mimetype, _ = render(library, pack, "trainer", "docx")
     assert data[:2] == b"PK" and "wordprocessingml" in mimetype
+
+
+# --- size limits --------------------------------------------------------------------------
+
+
+def padded_case(size: int) -> bytes:
+    """Return a valid case file of at least `size` bytes (a long 基本案情)."""
+    line = "用户反映快件延误，多次催问未果。\n"  # 48 bytes
+    return CASE.replace("用户反映快件延误。\n", line * (size // len(line.encode()) + 1)).encode()
+
+
+def test_a_large_case_is_a_warning_and_a_huge_one_is_refused_unread(cases_dir, runner):
+    from casebook.cli.main import cli
+
+    (cases_dir / "YW-2024-100.md").write_bytes(padded_case(300 * 1024))
+    huge = padded_case(3 * 1024 * 1024).replace(b"YW-2024-100", b"YW-2024-101")
+    (cases_dir / "YW-2024-101.md").write_bytes(huge)
+    result = runner.invoke(cli, ["--cases", str(cases_dir), "check"])
+    lines = result.output.splitlines()
+    big, refused = (next(line for line in lines if name in line) for name in ("YW-2024-100", "YW-2024-101"))
+    assert big.endswith(
+        "YW-2024-100.md:1:1: warning: file is 300.3 KB, above the 200 KB a case should need"
+        " (setting case_warn_bytes); trim pasted text or split it"
+    )
+    assert refused.endswith(
+        "YW-2024-101.md:1:1: file is 3 MB, above the 2 MB limit (setting case_max_bytes):"
+        " it is not read; split it into several cases or manuals"
+    )
+    assert result.exit_code == 1
+
+
+def test_size_limits_are_settings(cases_dir, runner, monkeypatch):
+    from casebook.cli.main import cli
+
+    (cases_dir / "YW-2024-100.md").write_bytes(padded_case(3000))
+    monkeypatch.setenv("CASEBOOK_CASE_WARN_BYTES", "1000")
+    monkeypatch.setenv("CASEBOOK_CASE_MAX_BYTES", "2000")
+    result = runner.invoke(cli, ["--cases", str(cases_dir), "check"])
+    assert "YW-2024-100.md:1:1: file is 3.2 KB, above the 2 KB limit (setting case_max_bytes)" in result.output
+    monkeypatch.setenv("CASEBOOK_CASE_MAX_BYTES", "lots")
+    result = runner.invoke(cli, ["--cases", str(cases_dir), "check"])
+    assert "CASEBOOK_CASE_MAX_BYTES: expected a whole number but received: 'lots'" in result.output
+
+
+def test_index_skips_a_case_above_the_limit(cases_dir, tmp_path):
+    from casebook.config import Settings
+    from casebook.service import Casebook
+
+    (cases_dir / "YW-2024-101.md").write_bytes(padded_case(3 * 1024 * 1024).replace(b"100", b"101"))
+    book = Casebook(Settings(cases_dir=cases_dir, index_dir=tmp_path / "ix"))
+    try:
+        report = book.update_index()
+    finally:
+        book.close()
+    assert any(p.endswith("YW-2024-101.md") for p in report.skipped)
+    assert any("above the 2 MB limit" in str(p) for p in report.problems)

@@ -20,7 +20,14 @@ from casebook.content.model import (
     anchor_for,
 )
 from casebook.content.taxonomy import Taxonomy
-from casebook.content.text import TextError, decode, find_bad_characters, replace_bad_characters
+from casebook.content.text import (
+    DEFAULT_LIMITS,
+    SizeLimits,
+    TextError,
+    decode,
+    find_bad_characters,
+    replace_bad_characters,
+)
 from casebook.content.tree import MAX_DEPTH, scan_tree
 from casebook.content.values import check_date, describe
 from casebook.errors import Problem, ProblemList, display_path
@@ -37,20 +44,30 @@ class LoadResult(ProblemList):
     files: int = 0
 
 
-def load_file(path: Path, taxonomy: Taxonomy, shown: str | None = None) -> tuple[Case | None, list[Problem]]:
+def load_file(
+    path: Path, taxonomy: Taxonomy, shown: str | None = None, limits: SizeLimits = DEFAULT_LIMITS
+) -> tuple[Case | None, list[Problem]]:
     """Read one file; return the case (None if it has errors) and all its problems."""
     shown = shown or display_path(path)
-    raw = path.read_bytes()
-    return parse_case(raw, shown, taxonomy)
+    verdict = limits.check(path.stat().st_size)
+    if verdict and verdict[0] == "error":
+        return None, [Problem(shown, 1, 1, verdict[1])]  # not even read into memory
+    return parse_case(path.read_bytes(), shown, taxonomy, limits)
 
 
-def parse_case(raw: bytes, shown: str, taxonomy: Taxonomy) -> tuple[Case | None, list[Problem]]:
+def parse_case(
+    raw: bytes, shown: str, taxonomy: Taxonomy, limits: SizeLimits = DEFAULT_LIMITS
+) -> tuple[Case | None, list[Problem]]:
     """Validate file content; return the case (None if any error) and its problems."""
+    verdict = limits.check(len(raw))
+    size = [Problem(shown, 1, 1, verdict[1], verdict[0])] if verdict else []
+    if size and size[0].is_error:
+        return None, size
     try:
         text = decode(raw)
     except TextError as exc:
-        return None, [Problem(shown, exc.line, exc.col, str(exc))]
-    bad = [Problem(shown, c.line, c.col, c.message) for c in find_bad_characters(text)]
+        return None, [*size, Problem(shown, exc.line, exc.col, str(exc))]
+    bad = size + [Problem(shown, c.line, c.col, c.message) for c in find_bad_characters(text)]
     try:
         # Replaced one for one, so every later line and column still matches the file.
         parts = split(replace_bad_characters(text) if bad else text)
@@ -198,14 +215,16 @@ def _section(current: tuple[str, int], buffer: list[str]) -> Section:
     return Section(title, anchor_for(title), "\n".join(buffer).strip(), line)
 
 
-def load_tree(cases_dir: Path, taxonomy: Taxonomy, max_depth: int = MAX_DEPTH) -> LoadResult:
+def load_tree(
+    cases_dir: Path, taxonomy: Taxonomy, max_depth: int = MAX_DEPTH, limits: SizeLimits = DEFAULT_LIMITS
+) -> LoadResult:
     """Load every file under the cases directory; report bad files, keep the good ones."""
     result = LoadResult()
     listing = scan_tree(cases_dir, max_depth)
     result.problems.extend(listing.problems)  # links leaving the tree, folders too deep
     for path in listing.paths(cases_dir):
         result.files += 1
-        case, problems = load_file(path, taxonomy)
+        case, problems = load_file(path, taxonomy, limits=limits)
         result.problems.extend(problems)
         if case is not None:
             result.cases.append(case)

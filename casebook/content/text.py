@@ -11,6 +11,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from casebook.config import CASE_MAX_BYTES, CASE_WARN_BYTES
+
 
 class TextError(ValueError):
     """A file's text is unusable; `line` and `col` (1-based) say where."""
@@ -42,6 +44,38 @@ _C0_NAMES = (
 # One file full of control characters should not bury the rest of the report.
 MAX_REPORTED = 10
 REPLACEMENT = "\ufffd"
+
+
+@dataclass(frozen=True)
+class SizeLimits:
+    """How large a case file may be: above `warn_bytes` check warns, above `max_bytes` it is refused."""
+
+    warn_bytes: int = CASE_WARN_BYTES
+    max_bytes: int = CASE_MAX_BYTES
+
+    def check(self, size: int) -> tuple[str, str] | None:
+        """Return (severity, message) for a file of `size` bytes, or None when it is fine."""
+        if size > self.max_bytes:
+            return "error", (
+                f"file is {_size(size)}, above the {_size(self.max_bytes)} limit (setting case_max_bytes): "
+                "it is not read; split it into several cases or manuals"
+            )
+        if size > self.warn_bytes:
+            return "warning", (
+                f"file is {_size(size)}, above the {_size(self.warn_bytes)} a case should need "
+                "(setting case_warn_bytes); trim pasted text or split it"
+            )
+        return None
+
+
+DEFAULT_LIMITS = SizeLimits()
+
+
+def _size(size: int) -> str:
+    """Return a byte count as people read it: 512 KB, 2 MB, 20.5 MB."""
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f}".removesuffix(".0") + " MB"
+    return f"{size / 1024:.1f}".removesuffix(".0") + " KB"
 
 
 def decode(raw: bytes) -> str:

@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from whoosh.analysis import Token, Tokenizer
 
-SEGMENTERS = ("rjieba", "jieba")
+from casebook.config import SEGMENTERS
 
 # Identifiers that segmentation would cut apart: case ids, waybill-like numbers, articles.
 _IDENTIFIER = re.compile(
