@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -37,14 +38,16 @@ def _status(url: str, timeout: float = 2.0) -> int:
         return 0
 
 
-@pytest.fixture
-def served(tmp_path):
-    """A `casebook serve` subprocess over the fixture knowledge base; yields its base URL."""
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """A `casebook serve` subprocess over the fixture knowledge base; yields its URL and process."""
     port = _free_port()
-    env = {**os.environ, "CASEBOOK_SEARCH_LOG": "off"}
+    env = {**os.environ, "CASEBOOK_SEARCH_LOG": "off", "CASEBOOK_MAX_REQUEST_BYTES": "100000"}
     command = [str(Path(sys.executable).with_name("casebook")), "--cases", str(FIXTURES / "kb")]
-    command += ["--index", str(tmp_path / "index"), "serve", "--port", str(port), "--no-watch"]
-    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    command += ["--index", str(tmp_path_factory.mktemp("served") / "index")]
+    command += ["serve", "--port", str(port), "--no-watch"]
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    os.set_blocking(server.stderr.fileno(), False)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -56,6 +59,14 @@ def served(tmp_path):
         server.terminate()
         server.wait(timeout=10)
         server.stderr.close()
+
+
+def _stderr(server) -> str:
+    """Return what the server wrote to its log since the last call."""
+    try:
+        return (os.read(server.stderr.fileno(), 1 << 20) or b"").decode("utf-8", "replace")
+    except BlockingIOError:
+        return ""
 
 
 def test_a_normal_request_answers_while_slow_clients_hold_connections(served):
@@ -80,8 +91,44 @@ def test_a_normal_request_answers_while_slow_clients_hold_connections(served):
     assert server.poll() is None
 
 
+def _post(url: str, body: bytes) -> tuple[int, str]:
+    request = urllib.request.Request(url, data=body, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, ""
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode("utf-8")
+    except OSError:
+        return 0, ""  # refused before the body was read: the connection closes under the sender
+
+
+def test_a_body_over_the_limit_is_refused_in_chinese(served):
+    base, _ = served
+    status, page = _post(base + "/packs/tray", b"id=TD-2023-001&intro=" + b"x" * 150_000)
+    assert status == 413 and "提交的内容过大：最多 100,000 字节" in page
+    # Far above it, waitress refuses without buffering the body.
+    assert _post(base + "/packs/tray", b"id=TD-2023-001&intro=" + b"x" * 1_000_000)[0] in (0, 413)
+
+
+def test_a_burst_of_requests_leaves_no_queue_warnings(served):
+    base, server = served
+    _stderr(server)
+    statuses: list[int] = []
+    threads = [
+        threading.Thread(target=lambda: statuses.extend(_status(base + "/?q=x", timeout=10) for _ in range(4)))
+        for _ in range(24)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(15)
+    assert statuses == [200] * 96
+    time.sleep(0.2)
+    assert "Task queue depth" not in _stderr(server)  # waitress logged it for most requests
+
+
 def test_waitress_options_come_from_the_settings():
     options = waitress_options(Settings(channel_timeout=12, connection_limit=345, max_request_bytes=6789))
     assert options["channel_timeout"] == 12 and options["connection_limit"] == 345
-    assert options["max_request_body_size"] == 6789 and options["asyncore_use_poll"] is True
+    assert options["max_request_body_size"] == 2 * 6789 and options["asyncore_use_poll"] is True
     assert options["cleanup_interval"] <= 12

@@ -18,7 +18,9 @@ def waitress_options(settings: Settings) -> dict:
         "connection_limit": settings.connection_limit,
         "channel_timeout": settings.channel_timeout,
         "cleanup_interval": max(1, min(30, settings.channel_timeout // 2)),
-        "max_request_body_size": settings.max_request_bytes,
+        # Twice the site's limit: bodies a little over it reach the site, which refuses them with
+        # a message in Chinese; waitress refuses larger ones before buffering them.
+        "max_request_body_size": 2 * settings.max_request_bytes,
         # select() cannot watch more than 1,024 sockets; poll() can (waitress ignores it on Windows).
         "asyncore_use_poll": True,
         "expose_tracebacks": False,
