@@ -170,6 +170,10 @@ class Casebook:
         """Run a search request."""
         return self.searcher().search(request)
 
+    def matched_words(self, request: SearchRequest, text: str) -> list[str]:
+        """Return the words of a text that a search request matches, for highlighting a page."""
+        return self.searcher().matched_words(request, text)
+
     def document(self, case_id: str) -> dict:
         """Return the stored record of a case or manual: front matter, body and path."""
         stored = self.searcher().document(key=case_id)

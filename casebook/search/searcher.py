@@ -319,6 +319,19 @@ class Searcher:
         reasons = list(dict.fromkeys(m[2] for m in matches if m[2].kind != "word"))
         return best_snippet(flat, matches, name), reasons
 
+    def matched_words(self, request: SearchRequest, text: str) -> list[str]:
+        """Return the words of `text` that a request's words match (synonyms, partial words and
+        traditional forms included), as they are written there, longest first."""
+        plan = self.plan(request)
+        terms: dict[str, tuple[str, str]] = {}
+        for concept in plan.concepts:
+            for term, kind in concept.terms:
+                terms.setdefault(term, (kind, concept.typed))
+        if not terms:
+            return []
+        found = {text[start:end] for start, end, _ in find_matches(self.tokenizer.segmenter, text, terms)}
+        return sorted((w for w in found if w.strip()), key=lambda w: (-len(w), w))
+
     @_locked
     def document(self, **terms) -> dict | None:
         """Return the stored fields of the first document matching all the terms, or None."""
