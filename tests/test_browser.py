@@ -79,7 +79,7 @@ def test_search_filter_open_case_and_back(page, server):
     SCREENSHOTS.mkdir(exist_ok=True)
     page.goto(server + "/")
     page.get_by_label("检索案例和手册").fill("同意")
-    page.get_by_role("button", name="检索").click()
+    page.get_by_role("button", name="检索", exact=True).click()
     page.wait_for_url("**/?q=*")
     assert page.locator("li.hit").count() >= 3
     assert page.locator("mark").count() > 0
@@ -119,12 +119,17 @@ def test_keyboard_reaches_the_search_box_and_results(page, server):
     assert page.problems == []
 
 
-def test_phone_width_stacks_the_filters(page, server):
+def test_phone_width_folds_the_filters_above_the_results(page, server):
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(server + "/?q=快递")
     results = page.locator("section.results").bounding_box()
-    filters = page.locator("aside.filters").bounding_box()
-    assert filters["y"] > results["y"]  # filters move below the results
+    summary = page.locator("details.filters > summary")
+    assert summary.is_visible() and summary.bounding_box()["y"] < results["y"]
+    assert page.locator("li.hit").first.bounding_box()["y"] < 844  # the first result is on the first screen
+    assert not page.get_by_role("link", name="投递服务").first.is_visible()
+    summary.click()
+    facet = page.locator("details.filters a.facet-value").first
+    assert facet.is_visible() and facet.bounding_box()["y"] < results["y"] + 1000
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     page.screenshot(path=str(SCREENSHOTS / "search-phone.png"), full_page=False)
     assert page.problems == []
@@ -140,6 +145,7 @@ def test_tray_adds_reorders_and_downloads_a_pack(page, server):
     buttons.nth(0).click()  # WG-2025-001
     buttons.nth(1).click()  # DS-2024-001
     tray = page.locator("#tray")
+    tray.get_by_role("button", name="培训包（2）").click()  # folded to a badge until opened
     assert tray.locator("li").count() == 2
     tray.get_by_role("button", name="下移 WG-2025-001").click()
     assert tray.locator(".tray-title").all_inner_texts() == ["保价手机在运输途中丢件", "送货上门额外收取派送费"]
@@ -156,5 +162,5 @@ def test_tray_adds_reorders_and_downloads_a_pack(page, server):
     ]
     # The tray survives a page change (it lives in the browser).
     page.goto(server + "/cases/TD-2023-001")
-    assert page.locator("#tray li").count() == 2
+    assert page.locator("#tray li").count() == 2  # still open, as left
     assert page.problems == []

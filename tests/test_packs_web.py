@@ -19,7 +19,7 @@ def test_packs_page_lists_packs_with_their_handouts(client):
 def test_pack_page_and_handouts(client):
     html = client.get("/packs/basics").get_data(as_text=True)
     assert "讲师提示：重点讲&#34;未经同意&#34;的认定" in html or "讲师提示：重点讲&quot;未经同意&quot;的认定" in html
-    assert "尚未用" in html  # never built into packs/build
+    assert "还没有构建过讲义" in html  # never built into packs/build
     trainee = client.get("/packs/basics/trainee.html").get_data(as_text=True)
     trainer = client.get("/packs/basics/trainer.html").get_data(as_text=True)
     assert "企业承认未征得同意，按购物凭证赔偿260元。" in trainer
@@ -83,3 +83,19 @@ def test_check_validates_packs(runner, cases_dir, tmp_path):
     assert re.search(
         r"bad\.yaml:3:9: cases\[1\]\.id: no case has the id 'TD-2023-011'; did you mean 'TD-2023-001'\?", result.output
     ), result.output
+
+
+def test_tray_sets_trainee_titles_notes_and_questions(client):
+    form = {
+        "id": ["TD-2022-002", "TD-2023-001"],
+        "entry_title": ["", "快递柜投递后包裹不见了"],
+        "entry_notes": ["", "先问是否同意"],
+        "entry_questions": ["", "企业应否赔偿？\n依据是什么？"],
+        "edition": "trainee",
+        "format": "html",
+    }
+    trainee = client.post("/packs/tray", data=form).get_data(as_text=True)
+    assert "快递柜投递后包裹不见了" in trainee and "未经同意投放智能快件箱后包裹丢失" not in trainee
+    assert "依据是什么？" in trainee and "先问是否同意" not in trainee
+    trainer = client.post("/packs/tray", data={**form, "edition": "trainer"}).get_data(as_text=True)
+    assert "未经同意投放智能快件箱后包裹丢失" in trainer and "先问是否同意" in trainer

@@ -80,7 +80,41 @@ def test_zero_results_show_the_best_relaxation_with_undo(client):
 def test_search_within_results(client):
     html = text_of(client.get("/?q=同意&within=羽绒服"))
     assert hit_ids(html) == ["TD-2023-001"]
-    assert "结果中包含“羽绒服”" in html
+    assert "在结果中检索“羽绒服”（含同义词）" in html
+    # The top box starts a new search: it keeps no hidden "search within" term.
+    top = html[html.index('<form class="search"') : html.index("</form>")]
+    assert 'name="within"' not in top
+
+
+def test_sentence_joins_values_of_one_filter_with_or(client):
+    html = text_of(client.get("/?category=投递服务&category=损毁"))
+    assert "类别为“投递服务”或“损毁”：共 3 条" in html
+
+
+def test_reversed_ranges_mean_the_same_span(client):
+    assert hit_ids(text_of(client.get("/?year_from=2020&year_to=2019"))) == ["SH-2020-001", "SJ-2019-001"]
+    html = text_of(client.get("/?amount_min=300&amount_max=100&sort=amount"))
+    assert hit_ids(html) == ["TD-2023-001", "YW-2021-001"]
+    assert "金额 100–300 元" in html and "按金额从高到低排序" in html
+
+
+def test_browsing_says_it_lists_newest_first(client):
+    html = text_of(client.get("/"))
+    assert "按结案日期从新到旧排序" in html
+    assert "<strong>日期：新→旧</strong>" in html and ">相关度<" not in html
+
+
+def test_a_page_past_the_last_says_so(client):
+    html = text_of(client.get("/?type=case&page=999"))
+    assert "第 999 页超出范围：共 8 条，只有 1 页。" in html
+    assert text_of(client.get("/?type=case&per_page=20")).count('class="hit"') == 8
+
+
+def test_province_facet_and_amount_filter(client):
+    html = text_of(client.get("/?province=浙江省"))
+    assert hit_ids(html) == ["TD-2023-001"] and "省份为“浙江省”" in html
+    assert re.search(r"河南省 <span class=\"count\">1</span>", html)
+    assert hit_ids(text_of(client.get("/?amount_min=1000"))) == ["DS-2024-001"]
 
 
 def test_year_type_sort_and_pages(client):
@@ -114,7 +148,9 @@ def test_case_page_renders_fact_box_links_and_citation(client):
     html = text_of(client.get("/cases/TD-2023-001"))
     assert "<h1>未经同意投放智能快件箱后包裹丢失</h1>" in html
     assert "<dt>金额</dt><dd>260 元</dd>" in html
-    assert 'value="[TD-2023-001] 《未经同意投放智能快件箱后包裹丢失》，浙江省杭州市，2023-06-18 结案"' in html
+    assert (
+        ">[TD-2023-001] 《未经同意投放智能快件箱后包裹丢失》，浙江省杭州市，2023-06-18 结案</p>" in html
+    )  # wraps, never cut off
     assert 'href="/laws/%E3%80%8A' in html  # the legal basis links to its cited-by page
     assert '<a href="/cases/TD-2022-002">快递服务站代签后显示虚假签收</a>' in html  # related
     similar = re.search(r"<h2>相似案例</h2><ul>(.*?)</ul>", html, re.S).group(1)
@@ -132,7 +168,7 @@ def test_case_opened_from_results_has_prev_next(client):
 
 def test_manual_page_has_toc_and_stable_anchors(client):
     html = text_of(client.get("/cases/SC-001"))
-    assert 'value="[SC-001] 《申诉受理与转办流程》，处理手册，2024-01-01"' in html
+    assert ">[SC-001] 《申诉受理与转办流程》，处理手册，2024-01-01</p>" in html
     assert '<a href="#不予受理的情形">不予受理的情形</a>' in html
     assert '<h2 id="不予受理的情形">不予受理的情形</h2>' in html
 
@@ -292,3 +328,80 @@ def test_search_log_can_be_switched_off(casebook, kb_dir):
     assert "检索日志已关闭" in client.get("/insights").get_data(as_text=True)
     assert "sid=" not in client.get("/?q=驿站").get_data(as_text=True)
     quiet.close()
+
+
+@pytest.mark.parametrize(
+    ("articles", "expected"),
+    [
+        (["第三十条", "第二十七条", "第八条"], ["第八条", "第二十七条", "第三十条"]),
+        (
+            ["第一百零三条", "第十条", "第三十条之一", "第三十条"],
+            ["第十条", "第三十条", "第三十条之一", "第一百零三条"],
+        ),
+    ],
+)
+def test_articles_sort_in_the_law_s_order(articles, expected):
+    from casebook.web.rendering import article_order
+
+    assert sorted(articles, key=article_order) == expected
+
+
+def test_a_law_without_an_article_lists_every_cited_article(client):
+    html = text_of(client.get("/laws/" + quote("《邮政法》")))
+    assert "《邮政法》(2015) 第四十七条" in html and "/cases/SH-2020-001" in html
+    assert client.get("/laws/" + quote("《民法典》")).status_code == 404
+    index = text_of(client.get("/laws/"))
+    assert 'href="/laws/%E3%80%8A%E9%82%AE%E6%94%BF%E6%B3%95%E3%80%8B"' in index  # the law's own page
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/?page=abc", "页码：应为整数，收到的是“abc”"),
+        ("/?category=nope", "类别：应为（"),
+        ("/?amount_min=很多", "最低金额：应为以元计的金额，例如 500，收到的是“很多”"),
+        ("/?sort=x", "排序方式有误：收到的是“x”，应为以下之一："),
+        ("/no/such/page", "没有这个页面。"),
+        ("/cases/NOPE-1", "没有编号为“NOPE-1”的案例或手册。"),
+        ("/packs/nope", "没有名为“nope”的培训包。"),
+    ],
+)
+def test_error_pages_speak_chinese(client, path, expected):
+    response = client.get(path)
+    assert response.status_code in (400, 404)
+    assert expected in text_of(response)
+
+
+@pytest.mark.parametrize(
+    ("typed", "label", "kind"),
+    [
+        ("td-2023", "TD-2023-001", "编号"),
+        ("快递", "快递柜", "词语"),
+        ("邮政法", "《邮政法》(2015) 第四十七条", "法规"),
+        ("智能快件箱", "未经同意投放智能快件箱后包裹丢失", "标题"),
+    ],
+)
+def test_suggestions_come_from_the_index(client, typed, label, kind):
+    found = client.get("/api/suggest?q=" + quote(typed)).get_json()["suggestions"]
+    assert {"label": label, "kind": kind} in [{"label": s["label"], "kind": s["kind"]} for s in found]
+    assert len(found) <= 8
+
+
+def test_advanced_search_writes_the_query_syntax_url(client):
+    response = client.get(
+        "/advanced?go=1&title=丢失&facts=智能快件箱&exclude=驿站&province=浙江省&amount_min=100&year_from=2020&category="
+    )
+    assert response.status_code == 303
+    target = response.headers["Location"]
+    assert target.startswith("/?q=")
+    from urllib.parse import parse_qsl, urlsplit
+
+    assert parse_qsl(urlsplit(target).query) == [
+        ("q", "标题:丢失 案情:智能快件箱 -驿站"),
+        ("province", "浙江省"),
+        ("year_from", "2020"),
+        ("amount_min", "100"),
+    ]
+    assert hit_ids(text_of(client.get(target))) == ["TD-2023-001"]
+    form = text_of(client.get("/advanced"))
+    assert "<option>浙江省</option>" in form and 'name="amount_max"' in form

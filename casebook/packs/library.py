@@ -88,9 +88,13 @@ def render(library: Library, pack: Pack, edition_key: str, fmt: str) -> tuple[by
     return render_html(handout).encode("utf-8"), "text/html", f"{pack.stem}-{edition.label}.html"
 
 
-def tray_pack(ids: list[str], title: str, audience: str, intro: str, known: set[str]) -> Pack:
-    """Return a pack made from the site's tray (cases chosen in the browser)."""
-    entries = tuple(PackEntry(case_id) for case_id in dict.fromkeys(ids) if case_id in known)
+def tray_pack(
+    ids: list[str], title: str, audience: str, intro: str, known: set[str], details: dict | None = None
+) -> Pack:
+    """Return a pack made from the site's tray (cases chosen in the browser); `details` maps an id
+    to its (trainee title, notes, questions)."""
+    details = details or {}
+    entries = tuple(PackEntry(case_id, *details.get(case_id, ())) for case_id in dict.fromkeys(ids) if case_id in known)
     return Pack(
         title=title.strip() or "培训包",
         entries=entries,

@@ -10,8 +10,9 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from casebook.config import Settings, settings_from_env
 from casebook.errors import NotFoundError, QueryError
 from casebook.service import Casebook
-from casebook.web import cases, editors, search  # noqa: F401 (importing them registers their routes)
+from casebook.web import advanced, cases, editors, search, suggestions  # noqa: F401 (importing them registers their routes)
 from casebook.web.context import book, bp, wants_json
+from casebook.web.messages import http_message, not_found_message, query_message
 from casebook.web.packs import packs
 from casebook.web.searchlog import SearchLog
 from casebook.web.state import check_limits
@@ -37,12 +38,12 @@ def _error(status: int, message: str, param: str | None = None):
 
 @bp.app_errorhandler(QueryError)
 def handle_query_error(exc: QueryError):
-    return _error(400, str(exc), exc.param)
+    return _error(400, str(exc) if wants_json() else query_message(exc), exc.param)
 
 
 @bp.app_errorhandler(NotFoundError)
 def handle_not_found(exc: NotFoundError):
-    return _error(404, str(exc))
+    return _error(404, str(exc) if wants_json() else not_found_message(exc))
 
 
 @bp.app_errorhandler(RequestEntityTooLarge)
@@ -59,7 +60,8 @@ def limit_parameters() -> None:
 
 @bp.app_errorhandler(HTTPException)
 def handle_http(exc: HTTPException):
-    return _error(exc.code or 500, exc.description or exc.name)
+    status = exc.code or 500
+    return _error(status, exc.description or exc.name if wants_json() else http_message(status, exc.description))
 
 
 @bp.app_errorhandler(Exception)
@@ -105,11 +107,13 @@ def create_app(
         )
     app.register_blueprint(bp)
     app.register_blueprint(packs)
+    app.jinja_env.globals["outcome_names"] = lambda: casebook.taxonomy.choices("outcomes")
     app.jinja_env.globals["nav"] = [
         ("/", "案例检索"),
         ("/laws/", "法规索引"),
         ("/recent", "最近更新"),
         ("/packs/", "培训包"),
         ("/insights", "检索分析"),
+        ("/favourites", "收藏"),
     ]
     return app

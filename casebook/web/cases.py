@@ -12,7 +12,7 @@ from casebook.content.loader import split_sections
 from casebook.errors import NotFoundError, QueryError
 from casebook.search.searcher import SearchRequest
 from casebook.web.context import book, bp, search_log
-from casebook.web.rendering import citation, parse_legal_basis, render_markdown
+from casebook.web.rendering import article_order, citation, parse_legal_basis, render_markdown
 from casebook.web.state import (
     request_from_args,
     url_for_args,
@@ -53,11 +53,23 @@ def case_page(case_id: str):
     context["history"] = book().last_commit(context["record"]["path"])
     origin = request.args.get("from")
     context["navigation"] = _neighbours(origin, request.args.get("pos", "")) if origin is not None else None
+    context["highlight"] = _highlight_words(origin, context["record"]) if origin else []
     log = search_log()
     search_id = whole_number(request.args.get("sid", ""))
     if log and search_id is not None:
         log.record_click(search_id, case_id)
     return render_template("case.html", **context)
+
+
+def _highlight_words(origin: str, record: dict) -> list[str]:
+    """Return the words of a case that the search it was opened from matched, for marking."""
+    args = MultiDict(parse_qsl(origin, keep_blank_values=False))
+    try:
+        base = request_from_args(args, book().taxonomy)
+    except QueryError:
+        return []
+    text = "\n".join(str(record.get(k) or "") for k in ("title", "summary", "body"))
+    return book().matched_words(base, text)[:40]
 
 
 def _neighbours(origin: str, pos: str) -> dict | None:
@@ -105,15 +117,33 @@ def laws_index():
         grouped.setdefault(parsed.key, []).append(
             (parsed.article or basis, count, url_for("site.law_page", basis=basis))
         )
-    return render_template("laws.html", grouped=sorted(grouped.items()))
+    laws = [
+        (
+            law,
+            url_for("site.law_page", basis=f"《{law.split('(')[0]}》"),
+            sorted(rows, key=lambda r: article_order(r[0])),
+        )
+        for law, rows in sorted(grouped.items())
+    ]
+    return render_template("laws.html", grouped=laws)
 
 
 @bp.route("/laws/<path:basis>")
 def law_page(basis: str):
-    hits = book().searcher().cited_by(basis)
-    if not hits:
-        abort(404, description=f"没有案例引用“{basis}”")
-    return render_template("law.html", basis=parse_legal_basis(basis), hits=hits)
+    searcher = book().searcher()
+    hits = searcher.cited_by(basis)
+    parsed = parse_legal_basis(basis)
+    articles = []
+    if not hits and not parsed.article:
+        # A law without an article (《邮政法》, 《快递暂行条例》(2018)): every article cited.
+        for text, _ in searcher.legal_bases():
+            other = parse_legal_basis(text)
+            if other.law == parsed.law and (not parsed.edition or other.edition == parsed.edition):
+                articles.append((other, url_for("site.law_page", basis=text), searcher.cited_by(text)))
+        articles.sort(key=lambda a: (a[0].edition, article_order(a[0].article)))
+    if not hits and not articles:
+        abort(404, description=f"没有案例或手册引用“{basis}”。可在法规索引中查看已引用的条款。")
+    return render_template("law.html", basis=parsed, hits=hits, articles=articles)
 
 
 @bp.route("/api/cases/<case_id>")

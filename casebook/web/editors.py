@@ -8,9 +8,7 @@ from flask import current_app, render_template
 
 from casebook.web.context import book, bp, search_log
 from casebook.web.searchlog import SearchLogUnavailable
-from casebook.web.state import (
-    url_for_args,
-)
+from casebook.web.state import FILTER_LABELS, TYPE_LABELS, url_for_args
 
 
 @bp.route("/recent")
@@ -31,11 +29,20 @@ def insights():
     def link(stat) -> str:
         return url_for_args("/", [("q", stat.q), *[(k, v) for k, vs in json.loads(stat.filters).items() for v in vs]])
 
+    def label(stat) -> str:
+        """Say the filters in words: 类别：延误、损毁；省份：浙江省."""
+        names = dict(FILTER_LABELS)
+        return "；".join(
+            f"{names.get(k, k)}：{'、'.join(TYPE_LABELS.get(v, v) for v in vs)}"
+            for k, vs in json.loads(stat.filters).items()
+            if vs
+        )
+
     return render_template(
         "insights.html",
         enabled=log is not None,
         unavailable=unavailable,
         lost=log.lost if log else 0,
-        zero=[(s, link(s)) for s in zero],
-        unclicked=[(s, link(s)) for s in unclicked],
+        zero=[(s, link(s), label(s)) for s in zero],
+        unclicked=[(s, link(s), label(s)) for s in unclicked],
     )

@@ -64,7 +64,13 @@ def pack_page(stem: str):
     lib = library()
     pack, problems = find_pack(lib, stem)
     if pack is None:
-        abort(404, description="; ".join(str(p) for p in problems if p.is_error) or f"没有名为“{stem}”的培训包")
+        errors = [str(p) for p in problems if p.is_error and p.message != "no such pack"]
+        abort(
+            404,
+            description=f"培训包“{stem}”有错误，请用 casebook check 查看。"
+            if errors
+            else f"没有名为“{stem}”的培训包。",
+        )
     lines = status(lib, pack, lib.packs_dir / BUILD_DIR)
     entries = [(entry, lib.cases.get(entry.id)) for entry in pack.entries]
     return render_template("pack.html", pack=pack, entries=entries, status=lines, downloads=_downloads(stem))
@@ -106,6 +112,7 @@ def pack_from_tray():
         request.form.get("audience", ""),
         request.form.get("intro", ""),
         lib.known_ids,
+        _tray_details(ids),
     )
     return _send_pack(lib, pack, edition, fmt)
 
@@ -123,6 +130,29 @@ def _check_text(name: str, value: str, limit: int) -> None:
     bad = _CONTROL.search(value)
     if bad:
         raise QueryError(f"{name}：第 {bad.start() + 1} 个字符是控制字符（U+{ord(bad[0]):04X}），请删除后再试", name)
+
+
+def _tray_details(ids: list[str]) -> dict[str, tuple[str, str, tuple[str, ...]]]:
+    """Return each case's trainee title, notes and questions as the tray posted them (aligned with
+    the ids; an older tray posts none)."""
+    titles, notes, questions = (request.form.getlist(f"entry_{name}") for name in ("title", "notes", "questions"))
+    if not len(titles) == len(notes) == len(questions) == len(ids):
+        return {}
+    for name, values, limit in (
+        ("entry_title", titles, 200),
+        ("entry_notes", notes, 2000),
+        ("entry_questions", questions, 5000),
+    ):
+        for value in values:
+            _check_text(name, value, limit)
+    return {
+        case_id: (
+            title.strip(),
+            note.strip(),
+            tuple(line.strip() for line in asked.splitlines() if line.strip())[:20],
+        )
+        for case_id, title, note, asked in zip(ids, titles, notes, questions)
+    }
 
 
 def _send_pack(lib, pack, edition: str, fmt: str) -> Response:

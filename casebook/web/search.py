@@ -14,10 +14,12 @@ from casebook.search.precedent import summarise
 from casebook.search.searcher import SearchRequest
 from casebook.web.context import book, bp, search_log, wants_json
 from casebook.web.state import (
+    PER_PAGE_CHOICES,
     SORT_LABELS,
     TYPE_LABELS,
     active_filters,
     describe,
+    effective_sort,
     facet_values,
     page_links,
     request_from_args,
@@ -85,6 +87,12 @@ def _view(args: MultiDict, result, search_id: int | None = None) -> dict:
                 args, "category", taxonomy.choices("categories"), result.facets["category"], categories
             ),
             "outcome": facet_values(args, "outcome", taxonomy.choices("outcomes"), result.facets["outcome"], outcomes),
+            "province": facet_values(
+                args,
+                "province",
+                tuple(dict.fromkeys([*result.facets.get("province", {}), *args.getlist("province")])),
+                result.facets.get("province", {}),
+            ),
         },
         "types": [
             (
@@ -98,9 +106,20 @@ def _view(args: MultiDict, result, search_id: int | None = None) -> dict:
         "services": taxonomy.choices("services"),
         "selected_services": args.getlist("service"),
         "sorts": [
-            (value, label, result.request.sort == value, with_args(args, sort=value if value != "relevance" else None))
+            (
+                value,
+                label,
+                effective_sort(result) == value,
+                with_args(args, sort=value if value != "relevance" else None),
+            )
             for value, label in SORT_LABELS.items()
+            if value != "relevance" or result.request.q.strip() or result.request.within.strip()
         ],
+        "per_pages": [
+            (n, n == result.per_page, with_args(args, per_page=str(n) if n != 10 else None)) for n in PER_PAGE_CHOICES
+        ],
+        "beyond_last": result.page > result.pages,
+        "last_page_url": with_args(args, page=str(result.pages) if result.pages > 1 else None),
         "pages": page_links(args, result),
         "prev_url": with_args(args, page=str(result.page - 1) if result.page > 2 else None)
         if result.page > 1
@@ -143,9 +162,13 @@ def search_page():
     context["within"] = args.get("within", "")
     context["year_from"] = args.get("year_from", "")
     context["year_to"] = args.get("year_to", "")
+    context["amount_min"] = args.get("amount_min", "")
+    context["amount_max"] = args.get("amount_max", "")
+    # The top box starts a new search: it keeps the filters and the order, never "search within".
     context["state_hidden"] = [
         (k, v) for k, v in state_args(args).items(multi=True) if k not in ("q", "within", "strict")
     ]
+    context["autofocus"] = not args
     return render_template("search.html", **context)
 
 

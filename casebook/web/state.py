@@ -33,13 +33,35 @@ STATE_KEYS = (
     "province",
     "year_from",
     "year_to",
+    "amount_min",
+    "amount_max",
     "sort",
     "match",
     "strict",
     "per_page",
 )
 TYPE_LABELS = {"case": "案例", "manual": "手册"}
-SORT_LABELS = {"relevance": "相关度", "date": "结案日期"}
+SORT_LABELS = {
+    "relevance": "相关度",
+    "date": "日期：新→旧",
+    "date_asc": "日期：旧→新",
+    "amount": "金额：高→低",
+    "amount_asc": "金额：低→高",
+}
+SORT_PHRASES = {
+    "date": "结案日期从新到旧",
+    "date_asc": "结案日期从旧到新",
+    "amount": "金额从高到低",
+    "amount_asc": "金额从低到高",
+}
+PER_PAGE_CHOICES = (10, 20, 50)
+FILTER_LABELS = (
+    ("category", "类别"),
+    ("outcome", "处理结果"),
+    ("type", "类型"),
+    ("service", "业务"),
+    ("province", "省份"),
+)
 
 
 NUMERIC = ("page", "per_page", "year_from", "year_to", "pos", "sid")
@@ -84,6 +106,21 @@ def check_limits(args: MultiDict, limits: Settings, nested: str | None = "from")
         check_limits(MultiDict(parse_qsl(args[nested], keep_blank_values=False)), limits, nested=None)
 
 
+def _amount(args: MultiDict, name: str) -> float | None:
+    raw = args.get(name, "").strip().replace(",", "")
+    if not raw:
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        raise QueryError(f"{name}：应为以元计的金额，例如 500，收到的是“{raw[:40]}”", name) from None
+
+
+def _ordered(low, high):
+    """Return a range's ends in order: a reversed range means the same span, not nothing."""
+    return (high, low) if low is not None and high is not None and low > high else (low, high)
+
+
 def request_from_args(args: MultiDict, taxonomy: Taxonomy, per_page: int = 10) -> SearchRequest:
     """Read a SearchRequest from URL parameters; raise QueryError naming a bad parameter."""
     values = {}
@@ -99,11 +136,15 @@ def request_from_args(args: MultiDict, taxonomy: Taxonomy, per_page: int = 10) -
             if allowed is not None and value not in allowed:
                 raise QueryError(f"{name}：应为（{'、'.join(allowed)}）之一，收到的是“{value[:40]}”", name)
         values[attr] = chosen
+    year_from, year_to = _ordered(_int(args, "year_from", None), _int(args, "year_to", None))
+    amount_min, amount_max = _ordered(_amount(args, "amount_min"), _amount(args, "amount_max"))
     request = SearchRequest(
         q=args.get("q", ""),
         within=args.get("within", ""),
-        year_from=_int(args, "year_from", None),
-        year_to=_int(args, "year_to", None),
+        year_from=year_from,
+        year_to=year_to,
+        amount_min=amount_min,
+        amount_max=amount_max,
         sort=args.get("sort", "relevance") or "relevance",
         match=args.get("match", "auto") or "auto",
         page=_int(args, "page", 1),
@@ -186,37 +227,73 @@ class ActiveFilter:
     remove_url: str
 
 
+def _yuan(value: str) -> str:
+    try:
+        return f"{float(value):,g}"
+    except ValueError:
+        return value
+
+
 def active_filters(args: MultiDict) -> list[ActiveFilter]:
     """Return the active filters, each removable on its own."""
     out = []
-    for name, label in (
-        ("category", "类别"),
-        ("outcome", "处理结果"),
-        ("type", "类型"),
-        ("service", "业务"),
-        ("province", "地区"),
-    ):
+    for name, label in FILTER_LABELS:
         for value in dict.fromkeys(args.getlist(name)):
             shown = TYPE_LABELS.get(value, value)
             out.append(ActiveFilter(f"{label}为“{shown}”", toggled(args, name, value)))
-    year_from, year_to = args.get("year_from", ""), args.get("year_to", "")
-    if year_from or year_to:
-        text = f"{year_from or '…'}–{year_to or '…'} 年结案"
-        out.append(ActiveFilter(text, with_args(args, year_from=None, year_to=None)))
+    out.extend(_ranges(args))
     if args.get("within"):
-        out.append(ActiveFilter(f"结果中包含“{args.get('within')}”", with_args(args, within=None)))
+        out.append(ActiveFilter(f"在结果中检索“{args.get('within')}”（含同义词）", with_args(args, within=None)))
     return out
 
 
+def _ranges(args: MultiDict) -> list[ActiveFilter]:
+    out = []
+    low, high = _ordered_text(args.get("year_from", ""), args.get("year_to", ""))
+    if low or high:
+        text = f"{low}–{high} 年结案" if low and high else (f"{low} 年及以后结案" if low else f"{high} 年及以前结案")
+        out.append(ActiveFilter(text, with_args(args, year_from=None, year_to=None)))
+    low, high = _ordered_text(args.get("amount_min", ""), args.get("amount_max", ""))
+    if low or high:
+        if low and high:
+            text = f"金额 {_yuan(low)}–{_yuan(high)} 元"
+        else:
+            text = f"金额不少于 {_yuan(low)} 元" if low else f"金额不超过 {_yuan(high)} 元"
+        out.append(ActiveFilter(text, with_args(args, amount_min=None, amount_max=None)))
+    return out
+
+
+def _ordered_text(low: str, high: str) -> tuple[str, str]:
+    try:
+        return _ordered(low, high) if low and high and float(low) > float(high) else (low, high)
+    except ValueError:
+        return low, high
+
+
 def describe(result: SearchResult, args: MultiDict) -> str:
-    """Return one sentence describing the search, e.g. 关键词“快递柜”，类别为“投递服务”：共 3 条。"""
+    """Return one sentence describing the search, e.g. 关键词“快递柜”，类别为“投递服务”或“损毁”：共 3 条。"""
     parts = []
     if result.query:
         parts.append(f"关键词“{result.query}”")
-    parts.extend(f.label for f in active_filters(args))
+    for name, label in FILTER_LABELS:
+        values = [f"“{TYPE_LABELS.get(v, v)}”" for v in args.getlist(name)]
+        if values:
+            parts.append(f"{label}为" + "或".join(values))  # values of one filter: any of them
+    parts.extend(f.label for f in _ranges(args))
+    if args.get("within"):
+        parts.append(f"在结果中检索“{args.get('within')}”（含同义词）")
     head = "，".join(parts) if parts else "全部案例和手册"
-    order = "，按结案日期排序" if result.request.sort == "date" else ""
+    sort = effective_sort(result)
+    order = f"，按{SORT_PHRASES[sort]}排序" if sort in SORT_PHRASES else ""
     return f"{head}：共 {result.total} 条{order}。"
+
+
+def effective_sort(result: SearchResult) -> str:
+    """Return the order the hits are really in: a search without words lists newest first."""
+    request = result.request
+    if request.sort == "relevance" and not (request.q.strip() or request.within.strip()):
+        return "date"
+    return request.sort
 
 
 @dataclass(frozen=True)
