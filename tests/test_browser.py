@@ -67,7 +67,14 @@ def page(browser):
         ),
     )
     page.on("pageerror", lambda exc: page.problems.append(f"page error: {exc}"))
-    page.on("requestfailed", lambda req: page.problems.append(f"failed request: {req.url}"))
+    page.on(
+        "requestfailed",
+        lambda req: (
+            None
+            if "/api/suggest" in req.url and req.failure == "net::ERR_ABORTED"  # cut short by leaving the page
+            else page.problems.append(f"failed request: {req.url} {req.failure}")
+        ),
+    )
     page.on(
         "response", lambda res: page.problems.append(f"HTTP {res.status}: {res.url}") if res.status >= 400 else None
     )

@@ -357,9 +357,9 @@ def test_a_law_without_an_article_lists_every_cited_article(client):
 @pytest.mark.parametrize(
     ("path", "expected"),
     [
-        ("/?page=abc", "页码：应为整数，收到的是“abc”"),
-        ("/?category=nope", "类别：应为（"),
-        ("/?amount_min=很多", "最低金额：应为以元计的金额，例如 500，收到的是“很多”"),
+        ("/?page=abc", "页码 page：应为整数，收到的是“abc”"),
+        ("/?category=nope", "类别 category：应为（"),
+        ("/?amount_min=很多", "最低金额 amount_min：应为以元计的金额，例如 500，收到的是“很多”"),
         ("/?sort=x", "排序方式有误：收到的是“x”，应为以下之一："),
         ("/no/such/page", "没有这个页面。"),
         ("/cases/NOPE-1", "没有编号为“NOPE-1”的案例或手册。"),

@@ -58,9 +58,9 @@ def query_message(exc: QueryError) -> str:
     """Return a bad parameter's message in Chinese: which one, what was received, what is expected."""
     text = str(exc)
     label = PARAM_LABELS.get(exc.param or "", "参数")
-    if _CJK.search(text):  # the site's own messages: only the parameter's name needs saying in Chinese
+    if _CJK.search(text):  # the site's own messages: name the parameter in Chinese too
         name, sep, rest = text.partition("：")
-        return f"{label}：{rest}" if sep and name == exc.param else text
+        return f"{PARAM_LABELS[name]} {text}" if sep and name == exc.param and name in PARAM_LABELS else text
     if exc.param == "id":
         unknown = _UNKNOWN_ID.search(text)
         return f"没有编号为“{unknown['id']}”的案例。" if unknown else "请选择 1 到 200 个案例。"

@@ -169,6 +169,7 @@ def search_page():
         (k, v) for k, v in state_args(args).items(multi=True) if k not in ("q", "within", "strict")
     ]
     context["autofocus"] = not args
+    context["saved_url"] = url_for_args("/", state_args(args))
     return render_template("search.html", **context)
 
 

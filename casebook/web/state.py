@@ -276,7 +276,7 @@ def describe(result: SearchResult, args: MultiDict) -> str:
     if result.query:
         parts.append(f"关键词“{result.query}”")
     for name, label in FILTER_LABELS:
-        values = [f"“{TYPE_LABELS.get(v, v)}”" for v in args.getlist(name)]
+        values = [f"“{TYPE_LABELS.get(v, v)}”" for v in dict.fromkeys(args.getlist(name))]
         if values:
             parts.append(f"{label}为" + "或".join(values))  # values of one filter: any of them
     parts.extend(f.label for f in _ranges(args))
