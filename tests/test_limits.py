@@ -115,6 +115,13 @@ def test_tray_refuses_control_characters_with_a_message(client, field, fmt):
     assert f"{field}：第 3 个字符是控制字符（U+0007），请删除后再试" in response.get_data(as_text=True)
 
 
+def test_tray_refuses_control_characters_in_a_case_note(client):
+    data = {"id": "TD-2023-001", "format": "docx", "entry_title": "", "entry_notes": "注意\x1b", "entry_questions": ""}
+    response = client.post("/packs/tray", data=data)
+    assert response.status_code == 400
+    assert "第 3 个字符是控制字符（U+001B）" in response.get_data(as_text=True)
+
+
 def test_tray_keeps_tabs_and_newlines_in_the_intro(client):
     data = {"id": "TD-2023-001", "format": "docx", "title": "培训包", "intro": "第一段\n\t第二段\r\n"}
     assert client.post("/packs/tray", data=data).status_code == 200

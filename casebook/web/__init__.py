@@ -12,10 +12,10 @@ from casebook.errors import NotFoundError, QueryError
 from casebook.service import Casebook
 from casebook.web import advanced, cases, editors, search, suggestions  # noqa: F401 (importing them registers their routes)
 from casebook.web.context import book, bp, wants_json
+from casebook.web.limits import check_limits
 from casebook.web.messages import http_message, not_found_message, query_message
 from casebook.web.packs import packs
 from casebook.web.searchlog import SearchLog
-from casebook.web.state import check_limits
 
 PACKAGE = Path(__file__).resolve().parent.parent
 

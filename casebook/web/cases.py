@@ -12,11 +12,11 @@ from casebook.content.loader import split_sections
 from casebook.errors import NotFoundError, QueryError
 from casebook.search.searcher import SearchRequest
 from casebook.web.context import book, bp, search_log
+from casebook.web.limits import whole_number
 from casebook.web.rendering import article_order, citation, parse_legal_basis, render_markdown
 from casebook.web.state import (
     request_from_args,
     url_for_args,
-    whole_number,
 )
 
 

@@ -7,14 +7,14 @@ carries its URL from here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
 from werkzeug.datastructures import MultiDict
 
-from casebook.config import Settings
 from casebook.content.taxonomy import Taxonomy
 from casebook.errors import QueryError
 from casebook.search.searcher import SearchRequest, SearchResult
+from casebook.web.limits import whole_number
 
 MULTI = {
     "category": "categories",
@@ -64,16 +64,6 @@ FILTER_LABELS = (
 )
 
 
-NUMERIC = ("page", "per_page", "year_from", "year_to", "pos", "sid")
-
-
-def whole_number(raw: str) -> int | None:
-    """Return raw as a whole number when it is one written in ASCII digits, else None."""
-    # str.isdigit accepts ² and other digits int() refuses; only ASCII digits are numbers here.
-    raw = raw.strip()
-    return int(raw) if raw.isascii() and raw.isdigit() else None
-
-
 def _int(args: MultiDict, name: str, default: int | None) -> int | None:
     raw = args.get(name, "").strip()
     if not raw:
@@ -82,28 +72,6 @@ def _int(args: MultiDict, name: str, default: int | None) -> int | None:
     if value is None:
         raise QueryError(f"{name}：应为整数，收到的是“{raw[:40]}”", name)
     return -value if raw.startswith("-") else value
-
-
-def check_limits(args: MultiDict, limits: Settings, nested: str | None = "from") -> None:
-    """Raise QueryError when parameters exceed the configured counts, values or digits.
-
-    Each repeated value becomes a filter chip whose link repeats every value, so the page grows
-    with the square of the repetitions: the limits keep every page small.
-    """
-    items = list(args.items(multi=True))
-    if len(items) > limits.max_params:
-        raise QueryError(f"参数过多：一次最多 {limits.max_params} 个参数，收到 {len(items)} 个")
-    for name in args:
-        values = set(args.getlist(name))
-        if len(values) > limits.max_values:
-            raise QueryError(f"{name}：最多可选 {limits.max_values} 个不同的值，收到 {len(values)} 个", name)
-        if name in NUMERIC:
-            for value in values:
-                if len(value.strip()) > limits.max_digits:
-                    raise QueryError(f"{name}：数字最多 {limits.max_digits} 位，收到 {len(value.strip())} 位", name)
-    if nested and args.get(nested):
-        # A case opened from a result list carries that list's parameters in `from`.
-        check_limits(MultiDict(parse_qsl(args[nested], keep_blank_values=False)), limits, nested=None)
 
 
 def _amount(args: MultiDict, name: str) -> float | None:
