@@ -83,7 +83,8 @@ def _write_pointer(index_dir: Path, pointer: str, name: str) -> None:
 
 def segment_files(generation: Path) -> dict[str, int]:
     """Return the Whoosh files of a generation (table of contents, segments) and their sizes."""
-    return {p.name: p.stat().st_size for p in generation.glob("MAIN_*") if p.name != "MAIN_WRITELOCK"}
+    found = [*generation.glob("MAIN_*"), *generation.glob("_MAIN_*.toc")]
+    return {p.name: p.stat().st_size for p in found if p.name != "MAIN_WRITELOCK"}
 
 
 def damage(generation: Path) -> str:
