@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -38,15 +39,13 @@ def _status(url: str, timeout: float = 2.0) -> int:
         return 0
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory):
-    """A `casebook serve` subprocess over the fixture knowledge base; yields its URL and process."""
+@contextlib.contextmanager
+def _serving(index_dir: Path, **env: str):
+    """Run `casebook serve` over the fixture knowledge base; yield its URL and process."""
     port = _free_port()
-    env = {**os.environ, "CASEBOOK_SEARCH_LOG": "off", "CASEBOOK_MAX_REQUEST_BYTES": "100000"}
     command = [str(Path(sys.executable).with_name("casebook")), "--cases", str(FIXTURES / "kb")]
-    command += ["--index", str(tmp_path_factory.mktemp("served") / "index")]
-    command += ["serve", "--port", str(port), "--no-watch"]
-    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    command += ["--index", str(index_dir), "serve", "--port", str(port), "--no-watch"]
+    server = subprocess.Popen(command, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     os.set_blocking(server.stderr.fileno(), False)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -59,6 +58,14 @@ def served(tmp_path_factory):
         server.terminate()
         server.wait(timeout=10)
         server.stderr.close()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """A server shared by the tests that do not change it, with a small body limit."""
+    index_dir = tmp_path_factory.mktemp("served") / "index"
+    with _serving(index_dir, CASEBOOK_SEARCH_LOG="off", CASEBOOK_MAX_REQUEST_BYTES="100000") as running:
+        yield running
 
 
 def _stderr(server) -> str:
@@ -125,6 +132,30 @@ def test_a_burst_of_requests_leaves_no_queue_warnings(served):
     assert statuses == [200] * 96
     time.sleep(0.2)
     assert "Task queue depth" not in _stderr(server)  # waitress logged it for most requests
+
+
+def test_an_unwritable_search_log_leaves_the_real_server_serving(tmp_path):
+    index_dir = tmp_path / "index"
+    (index_dir / "searchlog.sqlite").mkdir(parents=True)  # SQLite cannot open a directory
+    with _serving(index_dir, CASEBOOK_SEARCH_LOG="on") as (base, server):
+        for q in ("%E5%BF%AB%E9%80%92", "%E4%B8%A2%E5%A4%B1", "x"):
+            assert _status(f"{base}/?q={q}") == 200
+        # Eight /insights at once held all of waitress's threads for good.
+        statuses: list[int] = []
+        threads = [
+            threading.Thread(target=lambda: statuses.append(_status(base + "/insights", timeout=10))) for _ in range(8)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(12)
+        assert statuses == [200] * 8
+        started = time.monotonic()
+        assert _status(base + "/?q=%E9%A9%BF%E7%AB%99", timeout=5) == 200
+        assert time.monotonic() - started < 1
+        time.sleep(0.2)
+        log = _stderr(server)
+        assert log.count("cannot be written") == 1 and "Traceback" not in log
 
 
 def test_waitress_options_come_from_the_settings():
