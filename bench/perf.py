@@ -13,7 +13,10 @@ while the generator and the sample cases are unchanged. In one run, on that tree
 2. search through the Python API (facets, ten highlighted snippets), warm, over a fixed mix of
    queries, and the same Whoosh queries through bare `searcher.search(limit=10)` as the floor;
 3. HTTP: `casebook serve` under concurrent keep-alive clients (requests/s, p95, errors, RSS);
-4. incremental updates: `casebook index` after no change, one changed file, 100 added files;
+4. incremental updates: `casebook index` after no change, one changed file, 100 added files,
+   beside the former tree walk (rglob + stat) and JSON manifest parse on the same tree;
+4b. idle: `casebook serve` left alone for 30 s with the watcher on and off (CPU share of a
+   core), and the time from saving an edited case to finding it through HTTP;
 5. the segmentation floor: jieba and rjieba alone over the same text on one core;
 6. the stock baseline: Whoosh + jieba's ChineseAnalyzer with the default writer.
 
@@ -48,10 +51,11 @@ OUT = BENCH / "out"
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(ROOT))
 
+import follow  # noqa: E402
 import generate  # noqa: E402
 import measure  # noqa: E402
 
-STEPS = ("build", "search", "http", "updates", "floor", "baseline")
+STEPS = ("build", "search", "http", "updates", "idle", "floor", "baseline")
 TARGETS = {
     "build_speedup": 2.0,  # full build at least 2x faster than the stock baseline
     "update_one_s": 1.5,  # one changed file, whole process
@@ -60,6 +64,11 @@ TARGETS = {
     "http_rps": 150.0,
     "http_errors": 0,
     "http_rss_mb": 400.0,
+    "idle_core_share": 0.02,  # idle `casebook serve`, watcher on, CPU over 30 s
+    "edit_searchable_s": 2.0,  # an edited case found through the running server
+    "one_over_build": 0.01,  # `index` after one changed file, against the full build of the same run
+    "noop_100k_s": 0.5,  # `index` after no change, at 100,000 cases
+    "watch_http_loss": 0.05,  # throughput with the watcher on, against --no-watch
 }
 
 
@@ -240,7 +249,9 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def measure_http(cases_dir: Path, index_dir: Path, mix: list[dict], clients: int, seconds: float, logdir: Path) -> dict:
+def measure_http(
+    cases_dir: Path, index_dir: Path, mix: list[dict], clients: int, seconds: float, logdir: Path, watch: bool = False
+) -> dict:
     """Serve the tree with `casebook serve` and load it with keep-alive clients; then stop it."""
     import http.client
 
@@ -255,7 +266,7 @@ def measure_http(cases_dir: Path, index_dir: Path, mix: list[dict], clients: int
         "serve",
         "--port",
         str(port),
-        "--no-watch",
+        "--watch" if watch else "--no-watch",
     ]
     server = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=measure.clean_env())
     try:
@@ -361,6 +372,7 @@ def measure_updates(cases_dir: Path, index_dir: Path, samples, n: int, seed: int
         "hundred_files": hundred,
         "revert_100_removed_1_changed": revert,
         "changed_file": target.relative_to(cases_dir).as_posix(),
+        "former": {"walk": follow.former_walk(cases_dir), "manifest": follow.former_manifest(index_dir)},
     }
 
 
@@ -605,6 +617,8 @@ def verdicts(summary: dict) -> list[tuple[str, str, str, str]]:
             f"< {TARGETS['http_rss_mb']:.0f} MB",
             rss < TARGETS["http_rss_mb"],
         )
+    for name, value, target, passed in follow.rows(summary, TARGETS):
+        row(name, value, target, passed)
     return rows
 
 
@@ -629,6 +643,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-baseline", action="store_true", help="leave out the stock Whoosh+jieba build")
     parser.add_argument("--http-seconds", type=float, default=30.0)
     parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--idle-seconds", type=float, default=30.0, help="how long the idle server is watched")
     parser.add_argument("--floor-sample", type=int, default=2000, help="documents jieba segments for the floor")
     parser.add_argument("--baseline-sample", type=int, default=2000, help="documents in the stock baseline sample")
     parser.add_argument(
@@ -669,9 +684,15 @@ def main(argv: list[str] | None = None) -> int:
     if "http" in steps:
         step(f"HTTP: {args.clients} clients for {args.http_seconds:.0f} s")
         summary["http"] = measure_http(cases_dir, index_dir, mix, args.clients, args.http_seconds, base)
+        step(f"HTTP with the watcher on: {args.clients} clients for {args.http_seconds:.0f} s")
+        summary["http_watch"] = measure_http(cases_dir, index_dir, mix, args.clients, args.http_seconds, base, True)
     if "updates" in steps:
         step("incremental updates")
         summary["updates"] = measure_updates(cases_dir, index_dir, samples, args.n, args.seed)
+    if "idle" in steps:
+        step(f"idle server for {args.idle_seconds:.0f} s, watcher on and off; edit latency")
+        summary["idle"] = follow.measure_idle(casebook_cmd(), cases_dir, index_dir, base, args.idle_seconds)
+        summary["idle"]["former"] = {"walk": follow.former_walk(cases_dir)}
     if "floor" in steps or "baseline" in steps:
         texts, stock = load_documents(cases_dir)
     if "floor" in steps:

@@ -76,6 +76,7 @@ LIMITS = (
     "connection_limit",
     "case_warn_bytes",
     "case_max_bytes",
+    "max_depth",
 )
 
 
@@ -90,13 +91,6 @@ def settings_from_env(**overrides) -> Settings:
         values["segmenter"] = os.environ["CASEBOOK_SEGMENTER"]
     if os.environ.get("CASEBOOK_SEARCH_LOG", "").lower() in ("0", "false", "off", "no"):
         values["search_log"] = False
-    if os.environ.get("CASEBOOK_MAX_DEPTH"):
-        try:
-            values["max_depth"] = int(os.environ["CASEBOOK_MAX_DEPTH"])
-        except ValueError:
-            raise ConfigError(
-                f"CASEBOOK_MAX_DEPTH: expected a number of folders but received: '{os.environ['CASEBOOK_MAX_DEPTH']}'"
-            ) from None
     if os.environ.get("CASEBOOK_BASE_URL"):
         values["base_url"] = os.environ["CASEBOOK_BASE_URL"]
     for name in LIMITS:

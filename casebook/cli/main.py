@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -233,10 +234,7 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, watch: bool) -
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s: %(message)s")
     quiet_waitress()
     casebook = _casebook(ctx)
-    try:
-        report = casebook.update_index()  # also looks at the kept index; a damaged one is rebuilt
-    except CasebookError as exc:
-        raise click.ClickException(str(exc)) from None
+    report = _first_update(casebook)  # also looks at the kept index; a damaged one is rebuilt
     for problem in report.problems:
         click.echo(str(problem), err=True)
     click.echo(report.summary(), err=True)
@@ -248,6 +246,23 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, watch: bool) -
     raise_open_file_limit(casebook.settings)
     options = waitress_options(casebook.settings)
     waitress.serve(app, host=host, port=port, threads=threads, ident="casebook", **options)
+
+
+def _first_update(casebook):
+    """Update the index before serving; wait (saying so) while another index run holds the lock."""
+    from casebook.index.lock import IndexBusyError
+
+    told = False
+    while True:
+        try:
+            return casebook.update_index()
+        except IndexBusyError as exc:
+            if not told:
+                click.echo(f"{exc}; waiting for it", err=True)
+                told = True
+            time.sleep(1)
+        except CasebookError as exc:
+            raise click.ClickException(str(exc)) from None
 
 
 def _register() -> None:
