@@ -23,7 +23,9 @@ from casebook.index.indexing import IndexReport
 from casebook.index.manifest import MANIFEST, Manifest, ManifestError, read_stamp
 from casebook.index.schema import SCHEMA_VERSION
 from casebook.search.docsets import DocSets
-from casebook.search.searcher import Searcher, SearchRequest, SearchResult
+from casebook.search.relaxing import loosened
+from casebook.search.results import SearchRequest, SearchResult
+from casebook.search.searcher import Searcher
 
 REFRESH_CHECK_SECONDS = 1.0  # how stale a searcher may be; checking costs a directory listing
 RETIRE_SECONDS = 60.0  # how long a replaced searcher stays open for requests still using it
@@ -166,9 +168,23 @@ class Casebook:
                 self._shared = current = (ix, whoosh_searcher, DocSets(whoosh_searcher))
         return Searcher(current[1], self.vocabulary, current[2], self._read_lock)
 
-    def search(self, request: SearchRequest) -> SearchResult:
-        """Run a search request."""
-        return self.searcher().search(request)
+    def search(self, request: SearchRequest, relax: bool = True) -> SearchResult:
+        """Run a search request; when it finds nothing, run the best loosened one instead (unless
+        `relax` is False) and say so in `result.relaxed`.
+
+        Only dropping a filter or a word is applied by itself: what the user typed stays
+        recognisable. The site, the JSON API and the CLI all show this same result.
+        """
+        searcher = self.searcher()
+        result = searcher.search(request)
+        if not relax or result.total or not result.suggestions:
+            return result
+        best = result.suggestions[0]
+        relaxed = searcher.search(loosened(request, best), suggest=False)
+        relaxed.relaxed = best
+        relaxed.suggestions = [s for s in result.suggestions if s is not best]
+        relaxed.spelling = result.spelling
+        return relaxed
 
     def matched_words(self, request: SearchRequest, text: str) -> list[str]:
         """Return the words of a text that a search request matches, for highlighting a page."""

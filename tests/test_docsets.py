@@ -1,4 +1,4 @@
-"""Bitmask document sets: counting, amounts and best-first ranking against plain Python."""
+"""Bitmask document sets: amounts against plain Python."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ import pytest
 from whoosh.fields import ID, NUMERIC, Schema
 from whoosh.filedb.filestore import RamStorage
 
-from casebook.search.docsets import DocSets, at_least
-from casebook.search.searcher import best_first
+from casebook.search.docsets import DocSets
 
 
 @pytest.fixture(scope="module")
@@ -42,32 +41,3 @@ def test_amount_stats_match_statistics(docsets):
             paid[-1],
         )
     assert sets.amount_stats(0).count == 0
-
-
-def test_at_least():
-    masks = [0b1011, 0b0110, 0b1110]
-    assert at_least(masks, 1) == 0b1111
-    assert at_least(masks, 2) == 0b1110
-    assert at_least(masks, 3) == 0b0010
-
-
-def test_best_first_equals_brute_force(docsets):
-    sets, _ = docsets
-    rng = random.Random(11)
-    recency = sets.recency()
-    for _ in range(30):
-        features = [
-            (round(rng.uniform(0.1, 5), 3), sum(1 << d for d in range(500) if rng.random() < 0.2))
-            for _ in range(rng.randint(1, 8))
-        ]
-        features.sort(key=lambda f: -f[0])
-        allowed = sum(1 << d for d in range(500) if rng.random() < 0.7)
-        expected = sorted(
-            (
-                (round(sum(w for w, m in features if m >> d & 1), 4), recency[d], d)
-                for d in range(500)
-                if allowed >> d & 1
-            ),
-            reverse=True,
-        )[:10]
-        assert best_first(features, allowed, 10, sets.newest) == [(score, d) for score, _, d in expected]

@@ -58,16 +58,26 @@ def test_multi_select_and_removable_filters(client):
 
 def test_precedent_summary_counts_all_matches(client):
     html = text_of(client.get("/?type=case&per_page=2"))
-    assert (
-        "匹配 8 件：赔偿 2 · 部分赔偿 2 · 退还运费 1 · 道歉解释 2 · 申诉不成立 1；5 件涉及金额，中位数 150 元（10–3,000 元）"
-        in html
+    line = re.sub(r"<[^>]+>", "", re.search(r'<p class="precedent">(.*?)</p>', html).group(1))
+    assert line == (
+        "判例概览（共 8 件案例）：赔偿 2 · 部分赔偿 2 · 退还运费 1 · 道歉解释 2 · 申诉不成立 1；"
+        "赔偿、补偿 4 件：中位数 205 元（45–3,000 元）；退还运费 1 件：10 元"
     )
 
 
+def test_precedent_outcomes_link_to_the_filtered_search(client):
+    html = client.get("/?q=丰巢").get_data(as_text=True)
+    links = re.findall(r'<a href="([^"]+)">(赔偿|部分赔偿|道歉解释|申诉不成立|退还运费) (\d+)</a>', html)
+    assert links
+    for url, outcome, _count in links:
+        followed = text_of(client.get(url.replace("&amp;", "&")))
+        assert f"处理结果为“{outcome}”" in followed and "共" in followed
+
+
 def test_zero_results_show_the_best_relaxation_with_undo(client):
-    html = text_of(client.get("/?q=丰巢+赔偿&category=其他"))
-    assert "无完全匹配结果，已显示去掉筛选“其他”后的 1 条。" in html
-    assert hit_ids(html) == ["TD-2023-001"]
+    html = text_of(client.get("/?q=%22虚假签收%22+保管费&category=其他"))
+    assert "无完全匹配结果，已去掉筛选“其他”，显示 1 条。" in html
+    assert hit_ids(html) == ["TD-2022-002"]
     undo = re.search(r'<a href="([^"]+)">撤销，查看原检索</a>', html).group(1).replace("&amp;", "&")
     strict = text_of(client.get(undo))
     assert hit_ids(strict) == [] and "没有找到匹配的案例" in strict

@@ -12,6 +12,7 @@ import click
 from casebook.config import settings_from_env
 from casebook.errors import CasebookError, ContentError, QueryError
 from casebook.search.results import MAX_PER_PAGE, SORTS, SearchRequest
+from casebook.web.api import result_json
 
 
 def _casebook(ctx: click.Context):
@@ -132,13 +133,19 @@ def search(ctx, query, category, outcome, types, service, year_from, year_to, so
         except QueryError as exc:
             raise click.BadParameter(str(exc)) from None
         if as_json:
-            click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+            click.echo(json.dumps(result_json(result), ensure_ascii=False))
         else:
             _print_result(result)
 
 
 def _print_result(result) -> None:
+    if result.relaxed:
+        click.echo(f"无完全匹配结果，已{result.relaxed.label}")
     click.echo(f"{result.total} 条结果" + (f"：{result.query}" if result.query else ""))
+    if result.key_terms:
+        click.echo("关键词：" + "、".join(result.key_terms))
+    if result.ignored:
+        click.echo("已忽略（案例库中没有）：" + "、".join(result.ignored))
     for number, hit in enumerate(result.hits, start=(result.page - 1) * result.per_page + 1):
         facts = " · ".join(x for x in (hit.category, hit.outcome, hit.date, hit.region) if x)
         click.echo(f"{number:>3}. [{hit.id}] {hit.title}" + (f" §{hit.section}" if hit.section else ""))
@@ -146,7 +153,7 @@ def _print_result(result) -> None:
         click.echo(f"     {hit.text_snippet}")
         if hit.reasons:
             click.echo("     " + "；".join(r.label() for r in hit.reasons))
-    for relaxation in result.suggestions:
+    for relaxation in result.suggestions + result.spelling:
         click.echo(f"建议：{relaxation.label}（{relaxation.count} 条）")
 
 

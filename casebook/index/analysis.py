@@ -32,6 +32,7 @@ STOPWORDS = frozenset(
     的 了 和 与 及 或 是 在 到 得 地 也 就 都 而 吧 呢 吗 啊 呀 着 过 把 被 让 给 对 从 向 于 以 之 其 该 此
     这 那 这个 那个 一个 个 我 你 他 她 它 我们 你们 他们 自己 没 没有 不 很 又 还 再 才 已 已经 但 但是
     如果 因为 所以 并 并且 等 等等 后 时 中 上 下 里 请问 怎么 怎么办 什么 为什么 能否 是否 可以 一下 有 要
+    哪些 哪个 哪里 哪儿 如何 怎样 怎么样 啥
     a an and are as at be by for from in is it of on or that the this to was were will with
     """.split()
 )
@@ -168,6 +169,9 @@ class Segmenter:
 GROUP_MARK = "≡"
 SECTION_BREAK = "\x1e"  # separates a body's sections in the indexed text field
 SECTION_GAP = 100_000  # positions between sections: a phrase never spans two
+# A sub-word occurrence (快递 inside 快递柜) counts this much of a whole-word one in a
+# posting's weight, which ranking reads as term frequency: a partial match ranks lower.
+SUB_WORD_WEIGHT = 0.4
 
 
 @functools.lru_cache(maxsize=8)
@@ -256,7 +260,7 @@ class CaseTokenizer(Tokenizer):
         groups = group_tokens(self.groups) if mode != "query" else {}
         for word in self._words(value, mode != "query"):
             token.text = word.text
-            token.boost = 1.0
+            token.boost = SUB_WORD_WEIGHT if word.sub else 1.0
             token.stopped = False
             if keeporiginal:
                 token.original = value[word.start : word.end]

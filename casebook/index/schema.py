@@ -8,7 +8,7 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from casebook.index.analysis import CaseTokenizer
 
 # Bump when documents or analysis change meaning: an index of another version is rebuilt.
-SCHEMA_VERSION = 8  # 8: the tokenizer moved to casebook.index.analysis
+SCHEMA_VERSION = 9  # 9: sub-words weigh less; id and kind are columns (for folding)
 
 # Searched text fields and their weights: title and summary rank above the text.
 TEXT_FIELDS = {
@@ -64,8 +64,8 @@ def build_schema(tokenizer: CaseTokenizer) -> Schema:
     text.update({name: STORED for name in SECTIONS})  # kept for snippets
     return Schema(
         key=ID(stored=True, unique=True),
-        id=ID(stored=True),
-        kind=ID(stored=True),  # case | manual (whole file, not searched) | section
+        id=ID(stored=True, sortable=True),
+        kind=ID(stored=True, sortable=True),  # case | manual (whole file, not searched) | section
         type=ID(stored=True, sortable=True),
         path=ID(stored=True),
         category=ID(stored=True, sortable=True),

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-
-from whoosh.query import And, Every, Or, Phrase, Query, Term
+from dataclasses import dataclass, replace
 
 from casebook.content.vocabulary import Vocabulary
 from casebook.index.analysis import CaseTokenizer, normalise
-from casebook.index.schema import TEXT_FIELDS, scope_target
+from casebook.index.schema import TEXT_FIELDS
 from casebook.search.syntax import parse
 
-SYNONYM_WEIGHT = 0.7
+SYNONYM_WEIGHT = 0.5  # a synonym occurrence counts half of the word typed
 NEGATIONS = ("没有", "没", "未", "不")  # colloquial negations jieba fuses onto the next word
 
 
@@ -29,6 +27,12 @@ class Concept:
     phrase: tuple[str, ...] = ()
     fields: tuple[str, ...] = tuple(TEXT_FIELDS)
     group: str | None = None
+    required: bool = False  # a phrase, a scoped word or a +word: every hit holds it
+    weight: float = 1.0  # a key term of a pasted paragraph weighs by its tf-idf there
+
+    def weighted(self, weight: float) -> "Concept":
+        """Return the concept with another weight."""
+        return replace(self, weight=weight)
 
     @property
     def index_terms(self) -> tuple[str, ...]:
@@ -36,29 +40,13 @@ class Concept:
         word = self.terms[0][0]
         return (word, self.group) if self.group else (word,)
 
-    def query(self) -> Query:
-        """Return the Whoosh query for this concept: matches in several fields add up.
-
-        (whoosh3 3.54's DisjunctionMax returns flat, near-equal scores, so it is not used.)
-        """
-        parts: list[Query] = []
-        for name in dict.fromkeys(scope_target(f)[0] for f in self.fields):
-            weight = TEXT_FIELDS[name]
-            if self.phrase:
-                parts.append(Phrase(name, list(self.phrase), slop=1, boost=weight))
-                continue
-            word = self.terms[0][0]
-            parts.append(Term(name, word, boost=weight * (1 - SYNONYM_WEIGHT) if self.group else weight))
-            if self.group:
-                parts.append(Term(name, self.group, boost=weight * SYNONYM_WEIGHT))
-        return Or(parts) if len(parts) > 1 else parts[0]
-
 
 def min_should_match(count: int) -> int:
-    """Return how many of `count` query words a hit must contain.
+    """Return how many of `count` query words make a hit a strong match.
 
     All of one or two words; one may be missing from three or four; a quarter from more.
-    Hits that contain more of the words rank higher through the coordination factor.
+    Strong matches are what the precedent summary rests on; weaker ones are still listed,
+    ranked below them.
     """
     if count <= 2:
         return count
@@ -77,11 +65,12 @@ def analyse_query(
     for clause in parse(text):
         target = excluded if clause.negated else wanted
         fields = (clause.scope,) if clause.scope else (scope or tuple(TEXT_FIELDS))
+        required = clause.required or clause.phrase or clause.scope is not None
         words = [w.text for w in segmenter.words(normalise(clause.text), search=False)]
         if not words:
             continue
         if clause.phrase and len(words) > 1:
-            target.append(Concept(clause.text, tuple((w, "word") for w in words), tuple(words), fields))
+            target.append(Concept(clause.text, tuple((w, "word") for w in words), tuple(words), fields, None, True))
             continue
         for word in words:
             terms = {word: "word"}
@@ -91,7 +80,7 @@ def analyse_query(
                 for synonym in synonyms(word, vocabulary, segmenter):
                     terms.setdefault(synonym, "synonym")
             typed = clause.text if len(words) == 1 else word
-            target.append(Concept(typed, tuple(terms.items()), (), fields, group))
+            target.append(Concept(typed, tuple(terms.items()), (), fields, group, required))
     return _dedupe(wanted), _dedupe(excluded)
 
 
@@ -113,22 +102,3 @@ def _dedupe(concepts: list[Concept]) -> list[Concept]:
             seen.add(key)
             out.append(concept)
     return out
-
-
-def build_query(wanted: list[Concept], required: list[Concept] = (), any_word: bool = False) -> Query:
-    """Return the scoring query: the wanted concepts (more of them scores higher) and the required.
-
-    Which documents may match at all (how many words, filters, exclusions) is decided with
-    document sets by the searcher; this query only ranks them.
-    """
-    parts: list[Query] = []
-    if wanted:
-        queries = [c.query() for c in wanted]
-        if len(queries) == 1:
-            parts.append(queries[0])
-        elif not any_word and min_should_match(len(queries)) == len(queries):
-            parts.append(And(queries))
-        else:
-            parts.append(Or(queries, scale=0.9))
-    parts.extend(c.query() for c in required)
-    return (parts[0] if len(parts) == 1 else And(parts)) if parts else Every()

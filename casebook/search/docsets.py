@@ -7,12 +7,13 @@ applying filters and counting facet values are a few big-integer operations in C
 
 from __future__ import annotations
 
-import heapq
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
 from whoosh.query import Query
+
+from casebook.search.postings import Postings
 
 CACHE_BYTES = 64 * 1024 * 1024
 
@@ -43,7 +44,10 @@ class DocSets:
         self._recency: list[int] | None = None
         self._values: dict[str, list[str]] = {}  # facet field -> its indexed values
         self._by_date: list[int] = []
-        self._orders: dict[str, tuple[list[int], int]] = {}  # field -> documents with a value, ascending
+        self._orders: dict[str, tuple[list[int], int]] = {}
+        self.postings = Postings(
+            searcher
+        )  # term statistics for ranking, cached alongside  # field -> documents with a value, ascending
 
     def _from_ids(self, ids) -> int:
         bits = bytearray(self.nbytes)
@@ -164,6 +168,11 @@ class DocSets:
         median = (kth((count - 1) // 2) + kth(count // 2)) / 2
         return AmountStats(count, median, kth(0), kth(count - 1))
 
+    def amounts(self, mask: int) -> list[float]:
+        """Return every amount paid (> 0) by the documents of a mask: for small masks."""
+        column = self.searcher.reader().column_reader("amount")
+        return [column[d] / 100 for d in self.members(mask) if column[d] > 0]
+
     def members(self, mask: int):
         """Yield the document numbers in a mask, ascending."""
         for index, byte in enumerate(mask.to_bytes(self.nbytes, "little")):
@@ -218,43 +227,3 @@ class DocSets:
                 if len(out) == limit:
                     return out
         return out + self.newest(mask & ~valued_mask, limit - len(out))
-
-
-def at_least(masks: list[int], needed: int) -> int:
-    """Return the documents present in at least `needed` of the masks."""
-    # levels[k] holds the documents seen in at least k+1 masks so far.
-    levels = [0] * needed
-    for mask in masks:
-        for k in range(needed - 1, 0, -1):
-            levels[k] |= levels[k - 1] & mask
-        levels[0] |= mask
-    return levels[needed - 1] if needed else -1
-
-
-def best_first(features: list[tuple[float, int]], allowed: int, limit: int, newest) -> list[tuple[float, int]]:
-    """Return the `limit` best documents of `allowed` scored by summed feature weights.
-
-    Branch and bound over document sets: each set is split on the next feature into the
-    documents that have it and those that do not; sets are expanded best upper bound first,
-    so a set that has been decided on every feature comes out in exact score order. Within
-    a set (equal scores) the newest documents come first.
-    """
-    remaining = [0.0] * (len(features) + 1)
-    for i in range(len(features) - 1, -1, -1):
-        remaining[i] = remaining[i + 1] + features[i][0]
-    heap = [(-remaining[0], 0, allowed, 0, 0.0)]
-    counter = 1
-    out: list[tuple[float, int]] = []
-    while heap and len(out) < limit:
-        _, _, docs, index, score = heapq.heappop(heap)
-        if index == len(features):
-            out.extend((round(score, 4), d) for d in newest(docs, limit - len(out)))
-            continue
-        weight, feature = features[index]
-        have = docs & feature
-        for part, gained in ((have, weight), (docs ^ have, 0.0)):
-            if part:
-                total = score + gained
-                heapq.heappush(heap, (-(total + remaining[index + 1]), counter, part, index + 1, total))
-                counter += 1
-    return out

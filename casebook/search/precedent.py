@@ -1,44 +1,60 @@
-"""The precedent summary: how the matching cases ended and what was paid."""
+"""The precedent summary: how the strongly matching cases ended and what was paid.
+
+It rests on the strong matches only (cases holding most of the query's words, or enough of
+a pasted paragraph's key terms), so it describes precedents, not everything that shares one
+word. Compensation (赔偿, 部分赔偿, 补偿) and refunds of fees (退还运费) are summed apart: a
+returned postage is not a measure of what a loss was worth.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from casebook.search.searcher import SearchResult
+COMPENSATION = ("赔偿", "部分赔偿", "补偿")
+REFUNDS = ("退还运费",)
+MIN_FOR_STATISTICS = 3  # below this, amounts are listed, not summarised
+
+
+@dataclass(frozen=True)
+class Amounts:
+    """Amounts paid in a set of cases: how many, their median and range, or each one when few."""
+
+    count: int
+    median: float | None = None
+    low: float | None = None
+    high: float | None = None
+    values: tuple[float, ...] = ()  # every amount, when fewer than MIN_FOR_STATISTICS
+
+    def to_dict(self) -> dict:
+        return {
+            "count": self.count,
+            "median": self.median,
+            "low": self.low,
+            "high": self.high,
+            "values": list(self.values),
+        }
 
 
 @dataclass(frozen=True)
 class Precedent:
-    """Outcome counts and amount statistics over all matching cases (not just one page)."""
+    """Outcome counts and amounts over the cases a result's strong matches hold."""
 
     cases: int
-    outcomes: tuple[tuple[str, int], ...]
-    paid: int
-    median: float | None
-    low: float | None
-    high: float | None
+    outcomes: tuple[tuple[str, int], ...]  # in the taxonomy's order
+    compensation: Amounts
+    refunds: Amounts
 
-    def sentence(self) -> str:
-        """Return e.g. 匹配 23 件：赔偿 12 · 补偿 5；赔偿金额中位数 300 元（50–2,000 元）."""
-        text = f"匹配 {self.cases} 件"
-        if self.outcomes:
-            text += "：" + " · ".join(f"{name} {count}" for name, count in self.outcomes)
-        if self.median is not None:
-            text += f"；{self.paid} 件涉及金额，中位数 {_yuan(self.median)} 元"
-            if self.low != self.high:
-                text += f"（{_yuan(self.low)}–{_yuan(self.high)} 元）"
-        return text
+    def to_dict(self) -> dict:
+        return {
+            "cases": self.cases,
+            "outcomes": dict(self.outcomes),
+            "compensation": self.compensation.to_dict(),
+            "refunds": self.refunds.to_dict(),
+        }
 
 
-def summarise(result: SearchResult, order: tuple[str, ...]) -> Precedent | None:
-    """Return the precedent summary of a result, or None when no case matched."""
-    cases = sum(result.outcomes.values())
-    if not cases:
-        return None
-    outcomes = tuple((name, result.outcomes[name]) for name in order if result.outcomes.get(name))
-    paid = result.paid
-    return Precedent(cases, outcomes, paid.count, paid.median, paid.low, paid.high)
-
-
-def _yuan(value: float) -> str:
-    return f"{value:,.0f}" if value == int(value) else f"{value:,.2f}"
+def amounts(values: list[float], stats) -> Amounts:
+    """Return Amounts from every value (when few) or from precomputed statistics."""
+    if stats.count < MIN_FOR_STATISTICS:
+        return Amounts(stats.count, values=tuple(sorted(values)))
+    return Amounts(stats.count, stats.median, stats.low, stats.high)

@@ -1,13 +1,19 @@
-"""Ways to loosen a search that found nothing: drop a filter or a word, respell, match any word."""
+"""Ways to loosen a search that found nothing (drop a filter or a word), and respellings to suggest.
+
+Dropping a filter or a word keeps what the user typed recognisable, so the site may apply
+the best one by itself, with a banner and an undo link. A respelling changes what was typed
+into something else: it is only ever offered as a question, 您要找的是不是…, and only for a
+word the index does not hold, towards a close vocabulary word it does.
+"""
 
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import replace
 
 from casebook.index.analysis import normalise
 from casebook.index.schema import SCOPES, TEXT_FIELDS
-from casebook.search.concepts import analyse_query
 from casebook.search.results import Relaxation, SearchRequest
 from casebook.search.syntax import Clause, parse
 
@@ -37,33 +43,49 @@ def relaxations(searcher, request: SearchRequest) -> list[Relaxation]:
             n = searcher.count(replace(request, q=rest, page=1))
             if n:
                 out.append(Relaxation("drop_word", f"去掉“{clause.text}”", clause.text, n, rest))
+    return sorted(out, key=lambda r: -r.count)
+
+
+def respellings(searcher, request: SearchRequest) -> list[Relaxation]:
+    """Return close vocabulary words for query words the index does not hold, with their counts."""
+    out: list[Relaxation] = []
+    clauses = parse(request.q)
     for index, clause in enumerate(clauses):
         word = _respelling(searcher, clause)
         if word:
             fixed = " ".join(_clause_text(replace(c, text=word) if i == index else c) for i, c in enumerate(clauses))
             n = searcher.count(replace(request, q=fixed, page=1))
             if n:
-                out.append(Relaxation("spelling", f"改为“{word}”", clause.text, n, fixed))
-    if request.match != "any" and len(analyse_query(request.q, searcher.tokenizer, searcher.vocabulary)[0]) > 1:
-        n = searcher.count(replace(request, match="any", page=1))
-        if n:
-            out.append(Relaxation("any_word", "匹配任一词", "", n, request.q, {"match": "any"}))
-    return sorted(out, key=lambda r: -r.count)
+                out.append(Relaxation("spelling", f"您要找的是不是“{word}”", clause.text, n, fixed))
+    return out
 
 
 def _respelling(searcher, clause: Clause) -> str | None:
-    """Return a vocabulary word close to a clause that the index does not know, if any."""
-    if clause.negated or clause.phrase:
+    """Return a vocabulary word close to a clause that the index does not know, if any.
+
+    Only Chinese words are respelled: a number or a code (a waybill, a phone number, 中通
+    next to 中转) is an identifier or a name, never a typo for another word.
+    """
+    text = normalise(clause.text)
+    if clause.negated or clause.phrase or len(text) < 2 or not all(_HAN.match(c) for c in text):
         return None
-    words = searcher.tokenizer.segmenter.words(normalise(clause.text), search=False)
+    vocabulary = {normalise(w) for w, _ in searcher.vocabulary.words} | {
+        normalise(m) for group in searcher.vocabulary.groups for m in group
+    }
+    if text in vocabulary:
+        return None  # a word editors listed is never a typo, even when no case holds it yet
+    words = searcher.tokenizer.segmenter.words(text, search=False)
     reader = searcher.searcher.reader()
     if not words or any(reader.doc_frequency(f, w.text) for w in words for f in TEXT_FIELDS):
         return None
-    known = [w for w, _ in searcher.vocabulary.words] + [m for group in searcher.vocabulary.groups for m in group]
-    near = difflib.get_close_matches(clause.text, known, n=1, cutoff=0.5)
-    return near[0] if near and near[0] != clause.text else None
+    candidates = [w for w in sorted(vocabulary) if len(w) == len(text)]
+    for near in difflib.get_close_matches(text, candidates, n=5, cutoff=0.5):
+        if near != text and searcher.concept_frequency(near):
+            return near  # the closest word some document holds (itself or through its synonyms)
+    return None
 
 
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _SCOPE_NAMES = {field: name for name, field in reversed(list(SCOPES.items()))}
 _PLURAL = {
     "category": "categories",
@@ -75,7 +97,20 @@ _PLURAL = {
 
 
 def _clause_text(clause: Clause) -> str:
-    prefix = "-" if clause.negated else ""
+    prefix = "-" if clause.negated else "+" if clause.required else ""
     scope = f"{_SCOPE_NAMES[clause.scope]}:" if clause.scope else ""
     body = f'"{clause.text}"' if clause.phrase else clause.text
     return f"{prefix}{scope}{body}"
+
+
+def loosened(request: SearchRequest, relaxation: Relaxation) -> SearchRequest:
+    """Return the request a relaxation describes."""
+    if relaxation.kind == "drop_filter":
+        [(name, value)] = relaxation.filters.items()
+        if name == "year":
+            return replace(request, year_from=None, year_to=None, page=1)
+        if name == "amount":
+            return replace(request, amount_min=None, amount_max=None, page=1)
+        values = request.filters[name]
+        return replace(request, **{_PLURAL[name]: tuple(v for v in values if v != value)}, page=1)
+    return replace(request, q=relaxation.q, page=1)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import asdict, dataclass, field
-from typing import Callable
 
 from casebook.errors import QueryError
-from casebook.search.docsets import AmountStats
 from casebook.search.highlight import Reason
+from casebook.search.precedent import Precedent
 
 MAX_PER_PAGE = 100
 SORTS = ("relevance", "date", "date_asc", "amount", "amount_asc")  # date and amount: largest first
@@ -31,7 +29,7 @@ class SearchRequest:
     amount_max: float | None = None
     within: str = ""  # a second query that refines the first
     sort: str = "relevance"  # one of SORTS
-    match: str = "auto"  # auto (most words) | any (at least one word) | all
+    match: str = "auto"  # auto (rank by the words) | any (the same; kept for old links) | all (require every word)
     page: int = 1
     per_page: int = 10
 
@@ -66,9 +64,17 @@ class SearchRequest:
         }
 
 
+@dataclass(frozen=True)
+class Section:
+    """Another section of a manual that matched, listed under the manual's row."""
+
+    title: str
+    anchor: str
+
+
 @dataclass
 class Hit:
-    """One result: what a list shows, plus why it matched."""
+    """One result row: a case, or a manual shown by its best section; plus why it matched."""
 
     id: str
     title: str
@@ -78,30 +84,39 @@ class Hit:
     date: str | None
     region: str | None
     score: float
-    snippet: str  # escaped HTML with <mark>
-    url: str
+    snippet: str = ""  # escaped HTML with <mark>
     text_snippet: str = ""  # plain text with 【】 marks
-    section: str | None = None
+    section: str | None = None  # a manual's best matching section
+    anchor: str | None = None
     amount: float | None = None
     reasons: list[Reason] = field(default_factory=list)
+    sections: list[Section] = field(default_factory=list)  # a manual's other matching sections
+    pinned: str | None = None  # "id" or "legal" when the query named this document
 
     def with_snippet(self, snippet) -> "Hit":
         """Return the hit with a snippet's HTML and plain forms filled in."""
         self.snippet, self.text_snippet = snippet.html(), snippet.plain()
         return self
 
+
+@dataclass(frozen=True)
+class Relaxation:
+    """A way to loosen a query that found nothing, and how many results it would find."""
+
+    kind: str  # drop_filter | drop_word | spelling (only ever suggested, never applied)
+    label: str  # Chinese, e.g. 去掉"丰巢"
+    dropped: str  # the word or filter value dropped
+    count: int
+    q: str
+    filters: dict = field(default_factory=dict)
+
     def to_dict(self) -> dict:
-        out = {
-            k: getattr(self, k)
-            for k in ("id", "title", "type", "category", "outcome", "date", "region", "score", "snippet", "url")
-        }
-        out.update(section=self.section, amount=self.amount, reasons=[r.to_dict() for r in self.reasons])
-        return out
+        return asdict(self)
 
 
 @dataclass
 class SearchResult:
-    """A page of hits, the total, and the facet counts for the whole match set."""
+    """A page of rows, the total, the facet counts and the precedent summary of the whole result."""
 
     query: str
     total: int
@@ -110,42 +125,16 @@ class SearchResult:
     hits: list[Hit]
     facets: dict[str, dict[str, int]]
     request: SearchRequest = field(default_factory=SearchRequest)
-    words: list[str] = field(default_factory=list)  # the analysed query words
-    amounts_of: Callable[[], AmountStats] | None = field(default=None, repr=False)
-    outcomes: dict[str, int] = field(default_factory=dict)  # outcomes of the matches themselves
+    mode: str = "keywords"  # keywords | paragraph (read for its key terms) | browse (no words)
+    words: list[str] = field(default_factory=list)  # the query words searched for
+    key_terms: list[str] = field(default_factory=list)  # a paragraph's key terms, strongest first
     ignored: list[str] = field(default_factory=list)  # query words no document contains
-    suggestions: list["Relaxation"] = field(default_factory=list)
-
-    @functools.cached_property
-    def paid(self) -> "AmountStats":
-        """Return count, median and range of the amounts paid over all matches (computed when asked)."""
-        return self.amounts_of() if self.amounts_of else AmountStats(0, None, None, None)
+    strong: int = 0  # rows holding most of the words (or enough key terms)
+    precedent: Precedent | None = None
+    suggestions: list[Relaxation] = field(default_factory=list)  # when nothing matched
+    spelling: list[Relaxation] = field(default_factory=list)  # 您要找的是不是…: never applied
+    relaxed: Relaxation | None = None  # set when the result shown is a loosened search
 
     @property
     def pages(self) -> int:
         return max(1, math.ceil(self.total / self.per_page))
-
-    def to_dict(self) -> dict:
-        """Return the JSON shape of the brief (plus suggestions)."""
-        return {
-            "query": self.query,
-            "total": self.total,
-            "page": self.page,
-            "per_page": self.per_page,
-            "hits": [h.to_dict() for h in self.hits],
-            "facets": self.facets,
-            "suggestions": [asdict(s) for s in self.suggestions],
-            "ignored": self.ignored,
-        }
-
-
-@dataclass(frozen=True)
-class Relaxation:
-    """A way to loosen a query that found nothing, and how many results it would find."""
-
-    kind: str  # drop_filter | drop_word
-    label: str  # Chinese, e.g. 去掉"丰巢"
-    dropped: str  # the word or filter value dropped
-    count: int
-    q: str
-    filters: dict = field(default_factory=dict)

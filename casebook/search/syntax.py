@@ -1,7 +1,7 @@
 """Parse what a user typed into clauses, leniently: no input makes it raise.
 
 Syntax (documented in the README): words separated by spaces; `"…"` for an exact phrase;
-`-word` to exclude; `scope:word` to search one part of a case (标题, 摘要, 标签, 案情, 过程,
+`-word` to exclude; `+word` to require; `scope:word` to search one part of a case (标题, 摘要, 标签, 案情, 过程,
 结果, 评析). Anything else, including stray quotes, brackets and operators, is read as words.
 """
 
@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 from casebook.index.schema import SCOPES
 
-MAX_QUERY_CHARS = 200  # longer input is cut: no handler types more, and it bounds the work
+MAX_QUERY_CHARS = 1000  # longer input is cut: a pasted complaint paragraph fits, and it bounds the work
 MAX_CLAUSES = 12
 
-_QUOTES = str.maketrans({"“": '"', "”": '"', "「": '"', "」": '"', "＂": '"', "：": ":", "－": "-"})
-_CLAUSE = re.compile(r'(-)?(?:([^\s:"]+):)?(?:"([^"]*)"?|([^\s"]+))')
+_QUOTES = str.maketrans({"“": '"', "”": '"', "「": '"', "」": '"', "＂": '"', "：": ":", "－": "-", "＋": "+"})
+_CLAUSE = re.compile(r'([-+])?(?:([^\s:"]+):)?(?:"([^"]*)"?|([^\s"]+))')
 _JUNK = re.compile(r"[()\[\]{}<>*?~^!+=|&\\/]+")
 
 
@@ -29,6 +29,7 @@ class Clause:
     phrase: bool = False
     scope: str | None = None  # an index field name
     negated: bool = False
+    required: bool = False  # typed as +word: a hit must hold it
 
 
 def clean(text: str) -> str:
@@ -45,7 +46,8 @@ def parse(text: str) -> list[Clause]:
     text = clean(text.translate(_QUOTES))
     clauses: list[Clause] = []
     for match in _CLAUSE.finditer(text):
-        negated, scope_name, phrase, word = match.groups()
+        sign, scope_name, phrase, word = match.groups()
+        negated, required = sign == "-", sign == "+"
         scope = SCOPES.get(scope_name.lower()) if scope_name else None
         if scope_name and scope is None:
             # Not a scope we know (e.g. a URL or `field:`): keep its text as words.
@@ -54,10 +56,10 @@ def parse(text: str) -> list[Clause]:
         if phrase is not None:
             body = phrase.strip()
             if body:
-                clauses.append(Clause(body, phrase=True, scope=scope, negated=bool(negated)))
+                clauses.append(Clause(body, phrase=True, scope=scope, negated=negated, required=required))
             continue
         body = _JUNK.sub(" ", word or "").strip()
         if not body or body.upper() in ("AND", "OR", "NOT"):
             continue
-        clauses.append(Clause(body, scope=scope, negated=bool(negated)))
+        clauses.append(Clause(body, scope=scope, negated=negated, required=required))
     return clauses[:MAX_CLAUSES]

@@ -11,6 +11,7 @@ from werkzeug.datastructures import MultiDict
 from casebook.content.loader import split_sections
 from casebook.errors import NotFoundError, QueryError
 from casebook.search.searcher import SearchRequest
+from casebook.web.api import case_path
 from casebook.web.context import book, bp, search_log
 from casebook.web.limits import whole_number
 from casebook.web.rendering import article_order, citation, parse_legal_basis, render_markdown
@@ -38,7 +39,7 @@ def _case_context(case_id: str) -> dict:
         "body": Markup(render_markdown(record.get("body", ""))),
         "bases": [(b, url_for("site.law_page", basis=b.text)) for b in bases],
         "related": related,
-        "similar": casebook.searcher().similar(case_id),
+        "similar": [dict(r, url=case_path(r["id"])) for r in casebook.searcher().similar(case_id)],
         "citation": citation(record),
         "sections": sections,
         "tag_urls": [(tag, url_for_args("/", [("q", f'标签:"{tag}"')])) for tag in record.get("tags", [])],
@@ -99,14 +100,19 @@ def _neighbours(origin: str, pos: str) -> dict | None:
         result = casebook.search(SearchRequest(**{**base.__dict__, "page": target, "per_page": 1}))
         if target <= result.total and result.hits:
             hit = result.hits[0]
-            path, _, anchor = hit.url.partition("#")
             links[name] = {
                 "title": hit.title,
-                "href": url_for_args(path, [("from", origin), ("pos", str(target))]) + (f"#{anchor}" if anchor else ""),
+                "href": url_for_args(case_path(hit.id), [("from", origin), ("pos", str(target))])
+                + (f"#{hit.anchor}" if hit.anchor else ""),
             }
         links["total"] = result.total
     # A position past the end was not made by a result list: show no "第 N / M 条".
     return links if position <= links.get("total", 0) else None
+
+
+def _with_urls(records: list[dict]) -> list[dict]:
+    """Return brief records with the URL of each case page."""
+    return [dict(r, url=case_path(r["id"])) for r in records]
 
 
 @bp.route("/laws/")
@@ -131,7 +137,7 @@ def laws_index():
 @bp.route("/laws/<path:basis>")
 def law_page(basis: str):
     searcher = book().searcher()
-    hits = searcher.cited_by(basis)
+    hits = _with_urls(searcher.cited_by(basis))
     parsed = parse_legal_basis(basis)
     articles = []
     if not hits and not parsed.article:
@@ -139,7 +145,7 @@ def law_page(basis: str):
         for text, _ in searcher.legal_bases():
             other = parse_legal_basis(text)
             if other.law == parsed.law and (not parsed.edition or other.edition == parsed.edition):
-                articles.append((other, url_for("site.law_page", basis=text), searcher.cited_by(text)))
+                articles.append((other, url_for("site.law_page", basis=text), _with_urls(searcher.cited_by(text))))
         articles.sort(key=lambda a: (a[0].edition, article_order(a[0].article)))
     if not hits and not articles:
         abort(404, description=f"没有案例或手册引用“{basis}”。可在法规索引中查看已引用的条款。")

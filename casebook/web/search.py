@@ -10,9 +10,10 @@ from flask import Response, jsonify, render_template, request
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
-from casebook.search.precedent import summarise
 from casebook.search.searcher import SearchRequest
-from casebook.web.context import book, bp, search_log, wants_json
+from casebook.web.api import case_path, result_json
+from casebook.web.context import book, bp, search_log
+from casebook.web.precedent import summary
 from casebook.web.state import (
     PER_PAGE_CHOICES,
     SORT_LABELS,
@@ -32,16 +33,16 @@ EXPORT_LIMIT = 1000
 
 
 def _run_search(args: MultiDict, per_page: int = 10):
-    """Run the search an URL asks for, relaxing it once if it found nothing."""
+    """Run the search an URL asks for (loosened once if it found nothing, unless `strict`).
+
+    Returns the request, the result, and the URL parameters of the result shown: the
+    loosened search's when it was loosened, so facets, pages and exports describe it.
+    """
     casebook = book()
     search_request = request_from_args(args, casebook.taxonomy, per_page)
-    result = casebook.search(search_request)
-    relaxed = None
-    if result.total == 0 and result.suggestions and not args.get("strict") and not wants_json():
-        best = result.suggestions[0]
-        relaxed_args = MultiDict(relaxation_args(args, best))
-        relaxed = (best, casebook.search(request_from_args(relaxed_args, casebook.taxonomy, per_page)), relaxed_args)
-    return search_request, result, relaxed
+    result = casebook.search(search_request, relax=not args.get("strict"))
+    shown = MultiDict(relaxation_args(args, result.relaxed)) if result.relaxed else args
+    return search_request, result, shown
 
 
 def relaxation_args(args: MultiDict, relaxation) -> list[tuple[str, str]]:
@@ -53,9 +54,7 @@ def relaxation_args(args: MultiDict, relaxation) -> list[tuple[str, str]]:
             dropped = ("year_from", "year_to") if name == "year" else ("amount_min", "amount_max")
             return [(k, v) for k, v in items if k not in dropped]
         return [(k, v) for k, v in items if not (k == name and v == value)]
-    if relaxation.kind in ("drop_word", "spelling"):
-        return [(k, v) for k, v in items if k != "q"] + [("q", relaxation.q)]
-    return [(k, v) for k, v in items if k != "match"] + [("match", "any")]
+    return [(k, v) for k, v in items if k != "q"] + [("q", relaxation.q)]
 
 
 def _view(args: MultiDict, result, search_id: int | None = None) -> dict:
@@ -67,12 +66,13 @@ def _view(args: MultiDict, result, search_id: int | None = None) -> dict:
         link = [("from", base.lstrip("?")), ("pos", str(position))]
         if search_id:
             link.append(("sid", str(search_id)))
-        path, _, anchor = hit.url.partition("#")
+        href = url_for_args(case_path(hit.id), link)
         hits.append(
             {
                 "hit": hit,
-                "href": url_for_args(path, link) + (f"#{anchor}" if anchor else ""),
+                "href": href + (f"#{hit.anchor}" if hit.anchor else ""),
                 "snippet": Markup(hit.snippet),
+                "sections": [(s.title, f"{href}#{s.anchor}") for s in hit.sections],
             }
         )
     categories = {t.name: t.description for t in taxonomy.categories}
@@ -125,7 +125,7 @@ def _view(args: MultiDict, result, search_id: int | None = None) -> dict:
         if result.page > 1
         else None,
         "next_url": with_args(args, page=str(result.page + 1)) if result.page < result.pages else None,
-        "precedent": summarise(result, taxonomy.choices("outcomes")),
+        "precedent": summary(result, taxonomy.choices("outcomes"), args),
         "json_url": with_args(args, "/api/search", drop=()),
         "csv_url": with_args(args, "/export.csv"),
         "clear_within_url": with_args(args, within=None),
@@ -135,7 +135,7 @@ def _view(args: MultiDict, result, search_id: int | None = None) -> dict:
 @bp.route("/")
 def search_page():
     args = request.args
-    search_request, result, relaxed = _run_search(args)
+    search_request, result, shown = _run_search(args)
     log = search_log()
     search_id = None
     if log and (search_request.q or search_request.within) and search_request.page == 1:
@@ -144,19 +144,20 @@ def search_page():
             {k: v for k, v in search_request.filters.items() if v},
             result.total,
         )
-    context = _view(args, result, search_id)
-    if relaxed:
-        relaxation, relaxed_result, relaxed_args = relaxed
+    context = _view(shown, result, search_id)
+    if result.relaxed:
         context["relaxed"] = {
-            "label": relaxation.label,
-            "count": relaxed_result.total,
+            "label": result.relaxed.label,
+            "count": result.total,
             "undo_url": with_args(args, strict="1"),
-            "view": _view(relaxed_args, relaxed_result, search_id),
         }
     context["suggestions"] = [
         {"label": s.label, "count": s.count, "url": url_for_args("/", relaxation_args(args, s))}
         for s in result.suggestions
-        if not relaxed or s is not relaxed[0]
+    ]
+    context["spelling"] = [
+        {"label": s.label, "count": s.count, "url": url_for_args("/", relaxation_args(args, s))}
+        for s in result.spelling
     ]
     context["q"] = args.get("q", "")
     context["within"] = args.get("within", "")
@@ -203,7 +204,7 @@ def export_csv():
                 hit.date or "",
                 hit.region or "",
                 "" if hit.amount is None else f"{hit.amount:g}",
-                base_url + hit.url,
+                base_url + case_path(hit.id, hit.anchor),
             ]
         )
     # A BOM lets Excel on Windows open the UTF-8 file with the right characters.
@@ -229,4 +230,4 @@ def neutralise(cell: str) -> str:
 @bp.route("/api/search")
 def api_search():
     _, result, _ = _run_search(request.args)
-    return jsonify(result.to_dict())
+    return jsonify(result_json(result))

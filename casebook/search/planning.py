@@ -1,0 +1,161 @@
+"""A request's words turned into a plan: concepts to rank, to require and to exclude.
+
+Words no document holds are set aside (and named on the page), a word fused with a negation
+is retried without it, a long query without syntax is read as a pasted paragraph, and case
+ids and legal bases the query names are looked up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from whoosh.query import Phrase
+
+from casebook.content.vocabulary import Vocabulary
+from casebook.index.analysis import SECTION_GAP, CaseTokenizer
+from casebook.index.schema import scope_target
+from casebook.search.concepts import NEGATIONS, Concept, analyse_query
+from casebook.search.docsets import DocSets
+from casebook.search.identifiers import case_ids, named_bases
+from casebook.search.keyterms import domain_words, is_paragraph, key_terms
+from casebook.search.results import SearchRequest
+from casebook.search.syntax import clean, parse
+
+# Words that ask how to handle something: a manual section answers them better than a case.
+MANUAL_INTENT = (
+    "如何",
+    "怎么处理",
+    "怎样处理",
+    "怎么办",
+    "处理要点",
+    "要点",
+    "依据",
+    "流程",
+    "口径",
+    "规定",
+    "标准",
+    "怎么算",
+    "计算",
+    "有哪些",
+    "手册",
+)
+
+
+@dataclass
+class Plan:
+    """A request turned into concepts: ranked, required, excluded, and what else it names."""
+
+    wanted: list[Concept]
+    required: list[Concept]
+    excluded: list[Concept]
+    ignored: list[str]
+    mode: str = "keywords"
+    key_terms: list[str] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)  # case ids the query names
+    bases: list[str] = field(default_factory=list)  # legal bases the query names
+    manual_intent: bool = False
+
+    @property
+    def browse(self) -> bool:
+        """Say whether the query asks for nothing (words no document holds still ask)."""
+        return not (self.wanted or self.required or self.ids or self.bases or self.ignored)
+
+    @property
+    def concepts(self) -> list[Concept]:
+        return self.wanted + self.required
+
+
+class Planner:
+    """Plans requests against one searcher's document sets."""
+
+    def __init__(self, whoosh_searcher, tokenizer: CaseTokenizer, vocabulary: Vocabulary, docsets: DocSets):
+        self.searcher = whoosh_searcher
+        self.tokenizer = tokenizer
+        self.vocabulary = vocabulary
+        self.docsets = docsets
+
+    def plan(self, request: SearchRequest) -> Plan:
+        """Analyse a request's words into what is ranked, required and excluded."""
+        text = clean(request.q)
+        clauses = parse(text)
+        wanted, excluded = analyse_query(text, self.tokenizer, self.vocabulary)
+        within, within_excluded = analyse_query(request.within, self.tokenizer, self.vocabulary)
+        ids = [i for i in case_ids(text) if self.searcher.document_number(key=i) is not None]
+        bases = named_bases(text, self.docsets.values("legal"))
+        plan = Plan([], [c for c in within], excluded + within_excluded, [], ids=ids, bases=bases)
+        plan.manual_intent = any(word in text for word in MANUAL_INTENT)
+        if is_paragraph(text, clauses, len(wanted)) and request.match != "all":
+            terms, unknown = key_terms(
+                text,
+                self.tokenizer.segmenter,
+                self.concept_frequency,
+                (self.docsets.live.bit_count() or 1),
+                domain_words(self.vocabulary),
+            )
+            plan.mode, plan.key_terms, plan.ignored = "paragraph", [t.word for t in terms], unknown
+            for term in terms:
+                concepts, _ = analyse_query(term.word, self.tokenizer, self.vocabulary)
+                plan.wanted.extend(c.weighted(term.weight) for c in concepts)
+            return plan
+        known, ignored = self._known([c for c in wanted if not c.required])
+        plan.ignored = [word for word in ignored if word.upper() not in ids]
+        plan.required += [c for c in wanted if c.required]
+        if request.match == "all":
+            plan.required += known
+        else:
+            plan.wanted = known
+        return plan
+
+    def concept_frequency(self, word: str) -> int:
+        """Return how many documents hold a word or one of its synonyms."""
+        concepts, _ = analyse_query(word, self.tokenizer, self.vocabulary)
+        return self.concept_docs(concepts[0]).bit_count() if concepts else 0
+
+    def _known(self, concepts: list[Concept]) -> tuple[list[Concept], list[str]]:
+        """Split off words no document contains: they are named on the page, not searched.
+
+        A word fused with a negation (没验视, 没答复) is first retried without it.
+        """
+        known, ignored = [], []
+        for concept in concepts:
+            if self.concept_docs(concept):
+                known.append(concept)
+                continue
+            retried = self._without_negation(concept)
+            if retried:
+                known.extend(retried)
+            else:
+                ignored.append(concept.typed)
+        return known, ignored
+
+    def _without_negation(self, concept: Concept) -> list[Concept]:
+        for prefix in NEGATIONS:
+            if concept.typed.startswith(prefix) and len(concept.typed) > len(prefix) and not concept.phrase:
+                retried, _ = analyse_query(
+                    concept.typed[len(prefix) :], self.tokenizer, self.vocabulary, concept.fields
+                )
+                if retried and all(self.concept_docs(c) for c in retried):
+                    return retried
+        return []
+
+    def concept_docs(self, concept: Concept) -> int:
+        """Return the documents a concept matches, as a bitmask."""
+        mask = 0
+        for scope in concept.fields:
+            mask |= self._scoped(concept, scope)
+        return mask
+
+    def _scoped(self, concept: Concept, scope: str) -> int:
+        """Return the documents where the concept's terms (or its phrase) occur within one scope."""
+        field_name, band = scope_target(scope)
+        if concept.phrase:
+            mask = self.docsets.query(Phrase(field_name, list(concept.phrase), slop=1))
+            # A phrase in one section: the phrase somewhere, and its first word in that section.
+            return mask if band is None else mask & self.docsets.band(field_name, concept.phrase[0], band, SECTION_GAP)
+        mask = 0
+        for term in concept.index_terms:
+            if band is None:
+                mask |= self.docsets.term(field_name, term)
+            else:
+                mask |= self.docsets.band(field_name, term, band, SECTION_GAP)
+        return mask

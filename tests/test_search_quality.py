@@ -1,0 +1,81 @@
+"""How handlers really search, pinned on the shipped cases: ids, laws, brands, pasted paragraphs."""
+
+from __future__ import annotations
+
+import pytest
+
+from casebook.search.results import SearchRequest
+
+
+def search(book, q, **kwargs):
+    return book.search(SearchRequest(q=q, **kwargs))
+
+
+def ids(result) -> list[str]:
+    return [h.id for h in result.hits]
+
+
+@pytest.mark.parametrize("typed", ["td-2021-001", "TD-2021-001", "Td-2021-001", "案例 td-2021-001"])
+def test_a_case_id_in_any_letter_case_finds_that_case_first(shipped, typed):
+    result = search(shipped, typed)
+    assert result.hits[0].id == "TD-2021-001" and result.hits[0].pinned == "id"
+    assert "td-2021-001" not in [w.lower() for w in result.ignored]
+
+
+@pytest.mark.parametrize("typed", ["快递暂行条例 第二十五条", "《快递暂行条例》第25条", "快递暂行条例第二十五条"])
+def test_a_legal_basis_finds_the_cases_citing_it_first(shipped, typed):
+    result = search(shipped, typed)
+    citing = {r["id"] for r in shipped.searcher().cited_by("《快递暂行条例》(2018) 第二十五条")}
+    top = [h for h in result.hits[:5]]
+    assert all(h.pinned == "legal" and h.id in citing for h in top)
+
+
+@pytest.mark.parametrize("brand", ["顺丰", "中通", "极兔", "京东物流"])
+def test_a_brand_is_searched_as_itself_never_respelled(shipped, brand):
+    result = search(shipped, brand)
+    assert result.spelling == [] and result.relaxed is None
+    assert result.total > 0
+    for hit in result.hits[:3]:
+        record = shipped.document(hit.id)
+        assert brand in record["body"] + record["title"] + " ".join(record.get("tags", []))
+    assert "丰巢" not in " ".join(shipped.document(h.id)["title"] for h in search(shipped, "顺丰").hits[:1])
+
+
+PASTED = (
+    "我上周在网上买的东西，快递员一个电话都没打，直接塞进小区的丰巢柜里了，我根本没同意放柜子。"
+    "等我出差回来去取，还要我在柜子上先付超时费，我觉得太不合理了，他们就是这么办事的吗？"
+)
+
+
+def test_a_pasted_complaint_is_read_for_its_key_terms(shipped):
+    result = search(shipped, PASTED)
+    assert result.mode == "paragraph"
+    assert (
+        any("丰巢" in term for term in result.key_terms)
+        and "我" not in result.key_terms
+        and "就是" not in result.key_terms
+    )
+    assert {"TD-2021-001", "TD-2025-002"} & set(ids(result)[:3])
+    cases = shipped.search(SearchRequest(q="", types=("case",))).total
+    assert 0 < result.precedent.cases < cases  # the summary rests on precedents, not the whole base
+    assert result.strong < result.total <= cases + 10
+
+
+def test_nothing_appears_twice_in_a_page(shipped):
+    for q in ("快递柜 没同意", "保价 赔偿 计算", "如何处理 不予受理", PASTED):
+        rows = ids(search(shipped, q, per_page=20))
+        assert len(rows) == len(set(rows)), q
+
+
+def test_a_question_for_a_manual_finds_the_manual(shipped):
+    result = search(shipped, "不予受理的情形有哪些")
+    assert result.hits[0].type == "manual" and result.hits[0].id == "SC-001"
+
+
+def test_similar_cases_share_the_rule_first(shipped):
+    # TD-2020-001 was paid three times the postage under 《邮政法》第四十七条: so were these.
+    similar = [r["id"] for r in shipped.searcher().similar("TD-2020-001")]
+    citing = {r["id"] for r in shipped.searcher().cited_by("《邮政法》(2015) 第四十七条")}
+    assert "TD-2020-001" not in similar and similar
+    assert all(case_id in citing for case_id in similar[:3])
+    assert all(not case_id.startswith("SC-") for case_id in similar)
