@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from casebook.content.privacy import count_exemptions, scan_text
-from casebook.content.text import TextError, decode
-from casebook.content.tree import find_files
+from casebook.content.privacy import count_exemptions, privacy_problems
+from casebook.content.text import read_text
+from casebook.content.tree import scan_tree
 from casebook.errors import ContentError, Problem, ProblemList, display_path
 from casebook.packs.pack import check_packs, packs_dir_for
 
@@ -37,9 +37,7 @@ def check_all(casebook) -> CheckReport:
     loaded = casebook.load()
     report.files = loaded.files + 1
     report.problems.extend(loaded.problems)
-    for path in find_files(casebook.cases_dir, casebook.settings.max_depth):
-        if path.stat().st_size <= casebook.size_limits.max_bytes:  # larger ones are refused unread
-            report.problems.extend(check_privacy(path, report))
+    check_privacy(casebook, report)
     known = {case.id for case in loaded.cases if case.type == "case"}
     packs, pack_problems = check_packs(packs_dir_for(casebook.cases_dir), known)
     report.files += packs
@@ -48,12 +46,13 @@ def check_all(casebook) -> CheckReport:
     return report
 
 
-def check_privacy(path, report: CheckReport) -> list[Problem]:
-    """Return a problem for each piece of unmasked personal data in a file."""
-    try:
-        text = decode(path.read_bytes())
-    except TextError:
-        return []  # already reported as not UTF-8
-    report.exemptions += count_exemptions(text)
-    shown = display_path(path)
-    return [Problem(shown, f.line, f.col, f"privacy: {f.message}") for f in scan_text(text)]
+def check_privacy(casebook, report: CheckReport) -> None:
+    """Add a problem for each piece of personal data in any text file of the knowledge base."""
+    # Every file, not only cases: a note or a spreadsheet export left in cases/ is published
+    # with the repository just the same. Files too large for a case are refused unread anyway.
+    root = casebook.cases_dir
+    for path in scan_tree(root, casebook.settings.max_depth, suffix="").paths(root):
+        text = read_text(path, casebook.size_limits.max_bytes)
+        if text is not None:
+            report.exemptions += count_exemptions(text)
+            report.problems.extend(privacy_problems(text, display_path(path)))

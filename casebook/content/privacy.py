@@ -1,11 +1,26 @@
-"""Find personal data a case file must not publish: numbers, street addresses and full names."""
+"""Find personal data a case file must not publish: numbers, street addresses and full names.
+
+Text is folded before the detectors see it, so a number cannot hide by the way it is written:
+zero-width characters are dropped, full-width and other Unicode digits (１３８, ١٣٨) become ASCII,
+and for mobile and ID numbers the separators between digit groups (spaces, dots, dashes, a line
+break) are removed as well. Every finding still points at the text as written.
+"""
 
 from __future__ import annotations
 
+import bisect
 import re
-from collections.abc import Callable, Iterator
+import unicodedata
 from dataclasses import dataclass
-from datetime import date
+
+from casebook.content.detectors import (
+    DETECTORS,
+    LABELS,
+    Hit,
+    find_id_numbers,
+    find_mobiles,
+)
+from casebook.errors import Problem
 
 
 @dataclass(frozen=True)
@@ -19,106 +34,65 @@ class Finding:
     message: str
 
 
-@dataclass(frozen=True)
-class _Hit:
-    """A span one detector claimed in a line, with what to do about it."""
-
-    start: int
-    end: int
-    kind: str
-    advice: str
-
-
-_LABELS = {
-    "id_number": "unmasked resident ID number",
-    "bank_card": "unmasked bank card number",
-    "mobile": "unmasked mobile number",
-    "waybill": "unmasked waybill number",
-    "address": "street-level address",
-    "name": "full personal name",
-}
-
 # A reviewed exception must say why; an empty marker is a forgotten TODO, not a review.
 # Without DOTALL a marker cannot span lines, so it only ever exempts its own line.
 _EXEMPTION = re.compile(r"<!--\s*privacy-ok:(?P<reason>.*?)-->")
 
-# Full-width digits and letters (１３８, ＳＦ) would slip past ASCII patterns. Mapping them one
-# to one, unlike NFKC, keeps every character at its column.
-_HALF_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+# Characters that show nothing: one inside a number splits it for a regex but not for a reader.
+_INVISIBLE = frozenset(
+    "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff"
+)
+
+# Between two digits, up to three of these join groups of one number: 138 1234 5678,
+# 138.1234.5678, 138–1234–5678, 1 3 8 …; so does a line break with the next line's indent
+# (or quote marks), for 1381234 at a line's end and 5678 on the next.
+_JOINERS = " \t\n\u00a0\u2007\u202f.·・‧-‐‑‒–—―−_/"
+_JOINED_DIGITS = re.compile(rf"(?<=[0-9])(?:[{re.escape(_JOINERS)}]{{1,3}}|[ \t]{{0,3}}\n[ \t>]{{0,12}})(?=[0-9])")
 
 # Claimed spans are overwritten with a character no pattern matches, so a later, less
 # specific pattern cannot report the same text again.
 _MASK = "\0"
 
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK_CHARS = "10X98765432"
-_ID_SHAPE = re.compile(r"[0-9]{17}[0-9Xx]")
-
-_PREFIXED_WAYBILL = re.compile(
-    r"(?<![0-9A-Za-z])"
-    r"(?:(?i:SF|YT|JT|ZTO|YD|STO|DPK|JD[VX]?)[0-9]{10,15}"
-    r"|[A-Z]{2}[0-9]{9}[A-Z]{2})"  # UPU S10, as on EMS and international mail
-    r"(?![0-9A-Za-z])"
-)
-_ID_NUMBER = re.compile(r"(?<![0-9])(?:[0-9]{17}[0-9Xx]|[0-9]{6}(?P<sep>[ -])[0-9]{8}(?P=sep)[0-9]{3}[0-9Xx])(?![0-9])")
-_BANK_CARD = re.compile(
-    r"(?<![0-9])(?:[0-9]{16,19}"
-    r"|[0-9]{4}(?P<sep>[ -])[0-9]{4}(?P=sep)[0-9]{4}(?P=sep)[0-9]{4}(?:(?P=sep)[0-9]{1,3})?)"
-    r"(?![0-9A-Za-z])"  # 17 digits and an X is an ID with a wrong check character, not a card
-)
-_MOBILE = re.compile(
-    r"(?<![0-9])(?:(?:\+|00)?86[ -]?)?"
-    r"(?P<number>1[3-9][0-9](?P<sep>[ -]?)[0-9]{4}(?P=sep)[0-9]{4})(?![0-9])"
-)
-# Letters count as part of a run here, so order numbers and hashes are not taken for waybills.
-_BARE_WAYBILL = re.compile(r"(?<![0-9A-Za-z])[0-9]{12,20}(?![0-9A-Za-z])")
-
-_HAN = "\u3400-\u4dbf\u4e00-\u9fff"
-# Road names stop at district words and prepositions, so the value is 文三路12号 rather than
-# the whole 住在杭州市西湖区文三路12号.
-_ROAD_CHAR = rf"(?![省市区區县縣旗镇鎮乡鄉村在于於住址至到往送寄是的了和与與])[{_HAN}]"
-_HOUSE_NUMBER = r"(?:[0-9]+(?:-[0-9]+)?|[一二三四五六七八九十百零〇]+)[号號弄]"
-# A room needs three digits: 3室2厅 describes a flat's layout, not where someone lives.
-_UNIT = r"(?:[0-9]{1,4}[A-Za-z]?(?:号楼|號樓|栋|棟|幢|单元|單元)|[0-9]{3,5}室)"
-_ADDRESS = re.compile(
-    rf"(?:{_ROAD_CHAR}){{1,8}}(?:大街|大道|路|街|巷|弄|胡同){_HOUSE_NUMBER}(?:[0-9]+[号號])?"
-    rf"(?:[ ,]?{_UNIT})*"
-    rf"|{_UNIT}(?: ?{_UNIT})*"
-)
-
-# Common single surnames, simplified and traditional; 文 and 安 are left out because they end
-# too many words (中文, 西安) that come right before a 王女士.
-_SURNAMES = (
-    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林高罗郑梁谢宋唐许韩邓冯曹彭曾肖田董潘袁蔡蒋余于杜叶"
-    "程魏苏吕丁任卢姚沈钟姜崔谭陆范汪廖石金韦贾夏付方邹熊白孟秦邱侯江尹薛闫段雷龙黎史陶贺毛"
-    "郝顾龚邵万覃武钱戴严莫孔向常汤康易乔赖施洪辛柯庄樊葛牛殷"
-    "張劉陳楊黃趙吳孫馬羅鄭謝許韓鄧馮蕭葉蔣蘇呂盧鍾譚陸賈韋鄒賀顧龔萬錢嚴湯喬賴閻"
-)
-_COMPOUND_SURNAMES = (
-    "欧阳|歐陽|司马|司馬|诸葛|諸葛|上官|东方|東方|慕容|令狐|皇甫|尉迟|尉遲|公孙|公孫|夏侯|司徒"
-    "|长孙|長孫|宇文|轩辕|軒轅|端木"
-)
-_PREPOSITION_SURNAMES = "向于於"
-_TITLE = "先生|女士|小姐"
-_SURNAME = rf"(?P<surname>{_COMPOUND_SURNAMES}|(?!{_COMPOUND_SURNAMES})[{_SURNAMES}])"
-# 某 and 老 make 张某先生 and 李老先生, which name nobody.
-_GIVEN_CHAR = rf"(?!{_TITLE}|[某老的了在是和与與及位名个個些们們姓])[{_HAN}]"
-_TITLED_NAME = re.compile(rf"{_SURNAME}(?P<given>(?:{_GIVEN_CHAR}){{1,2}})(?P<title>{_TITLE})")
-_LABELLED_NAME = re.compile(
-    r"(?:收件人|收货人|收貨人|寄件人|发件人|發件人|联系人|聯繫人|聯絡人|姓名|投诉人|投訴人|申诉人|申訴人)"
-    rf" *: *(?P<name>{_SURNAME}(?:{_GIVEN_CHAR}){{1,2}})"
-)
+# Detectors that run once more on the joined view, after the plain view has had its say.
+_JOINED = (find_id_numbers, find_mobiles)
 
 
 def scan_text(text: str, first_line: int = 1) -> list[Finding]:
     """Return the personal data in text, sorted by line and column."""
     # Editors do not count a byte-order mark as a column.
-    lines = text.removeprefix("\ufeff").split("\n")
-    findings: list[Finding] = []
-    for number, line in enumerate(lines, start=first_line):
-        if not count_exemptions(line):
-            findings.extend(_scan_line(line, number))
+    text = text.removeprefix("\ufeff")
+    starts = [0] + [m.end() for m in re.finditer("\n", text)]
+    exempt = {n for n, start in enumerate(starts) if count_exemptions(_line_at(text, starts, n))}
+    folded, where = _fold(text)
+    hits: list[tuple[int, int, Hit]] = []  # (start, end) in text, and the hit
+    for detect in DETECTORS:
+        folded = _claim(folded, where, detect, hits)
+        if detect is find_mobiles:
+            # Numbers written in pieces: the pieces joined, for IDs and mobiles only (a card
+            # or a waybill joined from unrelated numbers would be too easy to find by chance).
+            joined, map_back = _join(folded)
+            for joined_detect in _JOINED:
+                joined = _claim(joined, map_back, joined_detect, hits, where)
+            folded = _mask_claims(folded, where, hits)
+    findings = []
+    for start, end, hit in sorted(hits, key=lambda item: item[0]):
+        line = bisect.bisect_right(starts, start) - 1
+        if line not in exempt:
+            findings.append(_to_finding(hit, text[start:end], first_line + line, start - starts[line] + 1))
     return findings
+
+
+def privacy_problems(text: str, shown: str) -> list[Problem]:
+    """Return a `privacy:` error for each piece of personal data in a file's text."""
+    return [Problem(shown, f.line, f.col, f"privacy: {f.message}") for f in scan_text(text)]
+
+
+def scrub(text: str) -> str:
+    """Return text with each piece of personal data replaced by ＊, one per character."""
+    chars = list(text.removeprefix("\ufeff"))
+    for start, end in _spans(text):
+        chars[start:end] = "＊" * (end - start)
+    return "".join(chars)
 
 
 def count_exemptions(text: str) -> int:
@@ -126,135 +100,100 @@ def count_exemptions(text: str) -> int:
     return sum(1 for match in _EXEMPTION.finditer(text) if match["reason"].strip())
 
 
-def _scan_line(line: str, number: int) -> list[Finding]:
-    """Return the findings on one line, each span reported by its most specific detector."""
-    working = line.translate(_HALF_WIDTH)
-    hits: list[_Hit] = []
-    for detect in _DETECTORS:
-        found = list(detect(working))
-        for hit in found:
-            working = working[: hit.start] + _MASK * (hit.end - hit.start) + working[hit.end :]
-        hits.extend(found)
-    return [_to_finding(hit, line, number) for hit in sorted(hits, key=lambda hit: hit.start)]
+def _spans(text: str) -> list[tuple[int, int]]:
+    """Return where scan_text's findings lie, as (start, end) offsets in text without a BOM."""
+    text = text.removeprefix("\ufeff")
+    starts = [0] + [m.end() for m in re.finditer("\n", text)]
+    spans = []
+    for finding in scan_text(text):
+        start = starts[finding.line - 1] + finding.col - 1
+        spans.append((start, start + len(finding.value)))
+    return spans
 
 
-def _to_finding(hit: _Hit, line: str, number: int) -> Finding:
-    """Turn a hit into a finding that quotes the text as written."""
-    value = line[hit.start : hit.end]
-    message = f"{_LABELS[hit.kind]} '{value}'; {hit.advice}"
-    return Finding(number, hit.start + 1, hit.kind, value, message)
+def _line_at(text: str, starts: list[int], number: int) -> str:
+    end = starts[number + 1] - 1 if number + 1 < len(starts) else len(text)
+    return text[starts[number] : end]
 
 
-def _find_prefixed_waybills(line: str) -> Iterator[_Hit]:
-    """Yield waybill numbers that carry a carrier prefix or the S10 shape."""
-    for match in _PREFIXED_WAYBILL.finditer(line):
-        yield _Hit(match.start(), match.end(), "waybill", "write 运单号略 instead")
+def _claim(view: str, where: list[int], detect, hits: list, outer: list[int] | None = None) -> str:
+    """Run one detector over a view, record its hits in text offsets, return the view masked."""
+    found = list(detect(view))
+    for hit in found:
+        start, end = where[hit.start], where[hit.end - 1] + 1
+        if outer is not None:  # the view is a view of the folded text: map twice
+            start, end = outer[start], outer[end - 1] + 1
+        hits.append((start, end, hit))
+        view = view[: hit.start] + _MASK * (hit.end - hit.start) + view[hit.end :]
+    return view
 
 
-def _find_id_numbers(line: str) -> Iterator[_Hit]:
-    """Yield resident ID numbers whose birth date and check character are valid."""
-    for match in _ID_NUMBER.finditer(line):
-        if _is_id_number(_strip_separators(match[0])):
-            yield _Hit(match.start(), match.end(), "id_number", "remove it (write 身份证号略)")
+def _mask_claims(folded: str, where: list[int], hits: list) -> str:
+    """Mask in the folded view every span claimed so far (by any view)."""
+    if not hits:
+        return folded
+    chars = list(folded)
+    for index, position in enumerate(where):
+        if any(start <= position < end for start, end, _ in hits):
+            chars[index] = _MASK
+    return "".join(chars)
 
 
-def _find_bank_cards(line: str) -> Iterator[_Hit]:
-    """Yield card numbers that pass the Luhn check."""
-    for match in _BANK_CARD.finditer(line):
-        digits = _strip_separators(match[0])
-        # Valid ID numbers are masked before this runs, so a Luhn pass here means a card.
-        if _passes_luhn(digits):
-            yield _Hit(match.start(), match.end(), "bank_card", "remove it (write 卡号略)")
+def _fold(text: str) -> tuple[str, range | list[int]]:
+    """Return text with invisible characters dropped and digits and letters made ASCII, and
+    for each character of the result the offset it came from."""
+    folded = text.translate(_FOLD)
+    if len(folded) == len(text):
+        return folded, range(len(text) + 1)
+    return folded, [i for i, char in enumerate(text) if char not in _INVISIBLE] + [len(text)]
 
 
-def _find_mobiles(line: str) -> Iterator[_Hit]:
-    """Yield mainland mobile numbers, with or without separators and country code."""
-    for match in _MOBILE.finditer(line):
-        digits = _strip_separators(match["number"])
-        advice = f"mask it as {digits[:3]}****{digits[-4:]}"
-        yield _Hit(match.start(), match.end(), "mobile", advice)
+class _FoldTable(dict):
+    """A str.translate table that works out each character's folded form on first sight."""
+
+    def __missing__(self, code: int) -> str | None:
+        char = chr(code)
+        if char in _INVISIBLE:
+            folded = None
+        elif 0xFF01 <= code <= 0xFF5E:  # full-width forms, one to one (NFKC is not always 1:1)
+            folded = chr(code - 0xFEE0)
+        elif char == "\u3000":
+            folded = " "
+        else:
+            digit = unicodedata.decimal(char, None)  # Arabic-Indic ٣, Devanagari ३, mathematical 𝟑 …
+            folded = str(digit) if digit is not None else char
+        self[code] = folded
+        return folded
 
 
-def _find_bare_waybills(line: str) -> Iterator[_Hit]:
-    """Yield long digit runs left over once IDs, cards and mobiles are claimed."""
-    for match in _BARE_WAYBILL.finditer(line):
-        yield _Hit(match.start(), match.end(), "waybill", "write 运单号略 instead")
+_FOLD = _FoldTable()
 
 
-def _find_addresses(line: str) -> Iterator[_Hit]:
-    """Yield house numbers on a road and building, unit or room numbers."""
-    for match in _ADDRESS.finditer(line):
-        advice = "give the place to district level only (e.g. 杭州市西湖区)"
-        yield _Hit(match.start(), match.end(), "address", advice)
+def _join(folded: str) -> tuple[str, list[int]]:
+    """Return the folded text with separators between digits removed, and offsets into folded."""
+    out: list[str] = []
+    where: list[int] = []
+    position = 0
+    for match in _JOINED_DIGITS.finditer(folded):
+        if match[0].count("\n") > 1:
+            continue  # a blank line ends a number
+        out.append(folded[position : match.start()])
+        where.extend(range(position, match.start()))
+        position = match.end()
+    out.append(folded[position:])
+    where.extend(range(position, len(folded) + 1))
+    return "".join(out), where
 
 
-def _find_labelled_names(line: str) -> Iterator[_Hit]:
-    """Yield full names written after a label such as 收件人 or 姓名."""
-    for match in _LABELLED_NAME.finditer(line):
-        surname = match["surname"]
-        advice = f"write the surname and a title only (e.g. {surname}女士 or {surname}先生)"
-        yield _Hit(match.start("name"), match.end("name"), "name", advice)
+def _to_finding(hit: Hit, value: str, line: int, col: int) -> Finding:
+    """Turn a hit into a finding that quotes the text as written (invisible characters shown)."""
+    message = f"{LABELS[hit.kind]} '{_visible(value)}'; {hit.advice}"
+    return Finding(line, col, hit.kind, value, message)
 
 
-def _find_titled_names(line: str) -> Iterator[_Hit]:
-    """Yield full names written before 先生, 女士 or 小姐."""
-    for match in _TITLED_NAME.finditer(line):
-        # In 江苏王女士 or 向王女士 the last "given" character is the surname of a plain
-        # 王女士, and the characters before it are a place or a preposition.
-        if match["given"][-1] in _SURNAMES:
-            continue
-        # 向 and 于 are surnames but far more often prepositions: 向冉女士道歉 names 冉女士.
-        if match["surname"] in _PREPOSITION_SURNAMES and len(match["given"]) == 1:
-            continue
-        advice = f"write the surname and title only (e.g. {match['surname']}{match['title']})"
-        yield _Hit(match.start(), match.end(), "name", advice)
-
-
-def _strip_separators(number: str) -> str:
-    """Return number without the spaces and dashes that group its digits."""
-    return number.replace(" ", "").replace("-", "")
-
-
-def _is_id_number(candidate: str) -> bool:
-    """Tell whether candidate is an 18-character GB 11643 resident ID number."""
-    if not _ID_SHAPE.fullmatch(candidate):
-        return False
-    total = sum(int(digit) * weight for digit, weight in zip(candidate, _ID_WEIGHTS))
-    if _ID_CHECK_CHARS[total % 11] != candidate[-1].upper():
-        return False
-    return _is_birth_date(candidate[6:14])
-
-
-def _is_birth_date(digits: str) -> bool:
-    """Tell whether YYYYMMDD digits are a real date from 1900 to 2099."""
-    year, month, day = int(digits[:4]), int(digits[4:6]), int(digits[6:])
-    if not 1900 <= year <= 2099:
-        return False
-    try:
-        date(year, month, day)
-    except ValueError:
-        return False
-    return True
-
-
-def _passes_luhn(digits: str) -> bool:
-    """Tell whether a digit string passes the Luhn check."""
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        value = int(char) * (2 if position % 2 else 1)
-        total += value - 9 if value > 9 else value
-    return total % 10 == 0
-
-
-# Order is priority: a span claimed by one detector is masked before the next one runs.
-# Carrier prefixes come first because they make a number unambiguous.
-_DETECTORS: tuple[Callable[[str], Iterator[_Hit]], ...] = (
-    _find_prefixed_waybills,
-    _find_id_numbers,
-    _find_bank_cards,
-    _find_mobiles,
-    _find_bare_waybills,
-    _find_addresses,
-    _find_labelled_names,
-    _find_titled_names,
-)
+def _visible(value: str) -> str:
+    """Return value with line breaks and invisible characters written as escapes, on one line."""
+    return "".join(
+        "\\n" if char == "\n" else f"\\u{ord(char):04x}" if char in _INVISIBLE or char == "\t" else char
+        for char in value
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from pathlib import Path
 
 from casebook.config import CASE_MAX_BYTES, CASE_WARN_BYTES
 
@@ -93,6 +94,28 @@ def decode(raw: bytes) -> str:
             pass
         raise TextError(f"file is not UTF-8 (byte 0x{raw[exc.start]:02x}){hint}", line, col) from None
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def read_text(path: Path, max_bytes: int) -> str | None:
+    """Return the text of a file that looks like text (UTF-8, else GB18030), or None if it does
+    not or is larger than max_bytes."""
+    # For scans that must not skip a file only because it is badly encoded (the privacy scan).
+    try:
+        if path.stat().st_size > max_bytes:
+            return None
+        raw = path.read_bytes()
+    except OSError:
+        return None
+    if b"\0" in raw[:8192]:
+        return None  # binary: an image, a PDF, a zip
+    try:
+        return decode(raw)
+    except TextError:
+        pass
+    try:
+        return raw.decode("gb18030").replace("\r\n", "\n").replace("\r", "\n")
+    except UnicodeDecodeError:
+        return None
 
 
 def find_bad_characters(text: str, first_line: int = 1) -> list[BadCharacter]:

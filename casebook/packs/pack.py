@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from casebook.content.frontmatter import Mapping, NotAMapping, parse
+from casebook.content.privacy import privacy_problems
 from casebook.content.text import TextError, decode, find_bad_characters, replace_bad_characters
 from casebook.content.values import check_date, check_text, describe
 from casebook.errors import Problem, display_path
@@ -89,7 +90,9 @@ def load_pack(path: Path, known_ids: set[str]) -> tuple[Pack | None, list[Proble
         text = decode(path.read_bytes())
         for bad in find_bad_characters(text):
             problem((bad.line, bad.col), bad.message)
-        mapping = parse(replace_bad_characters(text) if problems else text, 1)
+        # Trainers' notes are printed in every handout: they are held to the cases' rule.
+        problems.extend(privacy_problems(text, shown))
+        mapping = parse(replace_bad_characters(text), 1)
     except NotAMapping as exc:
         fields = ", ".join(PACK_FIELDS)
         problem((exc.line, exc.col), f"a pack must be a mapping of fields ({fields}) but received a {exc.kind}")
