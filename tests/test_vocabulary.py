@@ -122,6 +122,10 @@ def test_ems_is_apart_from_the_postal_service_and_its_regulator():
         ("网点和总部踢皮球", "推诿"),
         ("客服电话打不通", "无法接通"),
         ("要求赔钱", "赔偿"),
+        ("快递员乱扔包裹", "暴力分拣"),
+        ("约好上门取件又放鸽子", "爽约"),
+        ("物流造假", "物流信息不实"),
+        ("派送延误", "投递"),
     ],
 )
 def test_the_publics_word_reaches_the_cases_word(tokenizer, typed, formal):
