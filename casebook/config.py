@@ -34,6 +34,7 @@ class Settings:
     max_params: int = 100  # URL parameters in one request
     max_values: int = 40  # distinct values of one parameter (34 provinces is the largest real need)
     max_digits: int = 15  # digits in a numeric parameter (a search id has up to 15)
+    max_value_chars: int = 1000  # characters in one parameter value (the search box takes 200)
     channel_timeout: int = 30  # seconds a connection may stay idle before waitress closes it
     connection_limit: int = 1000  # open connections waitress accepts (slow clients each hold one)
     case_warn_bytes: int = CASE_WARN_BYTES  # check warns about a case file above this
@@ -72,6 +73,7 @@ LIMITS = (
     "max_params",
     "max_values",
     "max_digits",
+    "max_value_chars",
     "channel_timeout",
     "connection_limit",
     "case_warn_bytes",

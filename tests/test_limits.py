@@ -77,6 +77,14 @@ def test_too_many_distinct_values_of_one_parameter_are_400(client):
     assert client.get("/api/search?q=a&" + "&".join(f"province=p{i}" for i in range(40))).status_code == 200
 
 
+def test_a_very_long_query_gets_a_small_answer(client):
+    response = client.get("/?q=" + "快递" * 20000)
+    assert response.status_code == 400 and len(response.data) < 20_000  # was a 14 MB page
+    assert "最多 1000 个字符，收到 40000 个" in response.get_data(as_text=True)
+    long_but_allowed = client.get("/?q=" + "快递 " * 300)
+    assert long_but_allowed.status_code == 200 and len(long_but_allowed.data) < 500_000
+
+
 def test_repeated_identical_values_are_linked_once(client):
     once = client.get("/?q=快递&category=损毁").get_data(as_text=True)
     repeated = client.get("/?q=快递&" + "&".join(["category=损毁"] * 60)).get_data(as_text=True)

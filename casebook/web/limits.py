@@ -1,4 +1,4 @@
-"""Limits on what a request may carry: parameter counts, distinct values and digits.
+"""Limits on what a request may carry: parameter counts, distinct values, lengths and digits.
 
 Checked before any view runs, so no page is built from a request that exceeds them; each limit
 is a setting (config.LIMITS) with a message in Chinese naming the parameter.
@@ -25,7 +25,7 @@ def whole_number(raw: str) -> int | None:
 
 
 def check_limits(args: MultiDict, limits: Settings, nested: str | None = "from") -> None:
-    """Raise QueryError when parameters exceed the configured counts, values or digits.
+    """Raise QueryError when parameters exceed the configured counts, values, lengths or digits.
 
     Each repeated value becomes a filter chip whose link repeats every value, so the page grows
     with the square of the repetitions: the limits keep every page small.
@@ -41,6 +41,11 @@ def check_limits(args: MultiDict, limits: Settings, nested: str | None = "from")
             for value in values:
                 if len(value.strip()) > limits.max_digits:
                     raise QueryError(f"{name}：数字最多 {limits.max_digits} 位，收到 {len(value.strip())} 位", name)
+        if name != nested:
+            # Every link on a result page repeats the query: 40,000 characters made a 14 MB page.
+            longest = max(values, key=len)
+            if len(longest) > limits.max_value_chars:
+                raise QueryError(f"{name}：最多 {limits.max_value_chars} 个字符，收到 {len(longest)} 个", name)
     if nested and args.get(nested):
         # A case opened from a result list carries that list's parameters in `from`.
         check_limits(MultiDict(parse_qsl(args[nested], keep_blank_values=False)), limits, nested=None)
