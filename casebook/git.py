@@ -169,3 +169,52 @@ def _record(record: str) -> tuple[Commit, list[str]] | None:
         return None
     entries = [e for e in rest.lstrip("\n").split("\0") if e]
     return Commit(hash=parts[0], date=parts[1], author=parts[2], subject=parts[3]), entries
+
+
+@dataclass(frozen=True)
+class WorkingState:
+    """Where a work tree stands: its HEAD, and the files under a directory that differ from it."""
+
+    head: str
+    dirty: frozenset[str]  # relative to the directory: modified, added, deleted, untracked, ignored
+
+
+def working_state(directory: Path) -> WorkingState | None:
+    """Return HEAD and the dirty files under `directory` (git's own stat cache), or None outside git."""
+    found = _run(["rev-parse", "--show-prefix", "HEAD"], directory)
+    if found is None:
+        return None
+    lines = found.split("\n")
+    prefix, head = (lines[0], lines[1]) if len(lines) > 1 else ("", lines[0])
+    status = _run(
+        ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--ignored=matching", "--no-renames", "--", "."],
+        directory,
+    )
+    if status is None:
+        return None
+    # Porcelain paths are relative to the repository's top, whatever the working directory.
+    paths = (entry[3:] for entry in status.split("\0") if len(entry) > 3)
+    return WorkingState(head.strip(), frozenset(p[len(prefix) :] for p in paths if p.startswith(prefix)))
+
+
+def changed_between(directory: Path, old: str, new: str) -> set[str] | None:
+    """Return the files under `directory` that differ between two commits, or None if git cannot say."""
+    found = _run(["diff", "--name-only", "-z", "--no-renames", "--relative", old, new, "--", "."], directory)
+    return None if found is None else {p for p in found.split("\0") if p}
+
+
+def _run(args: list[str], directory: Path) -> str | None:
+    """Run one git command in `directory`; return its output, or None when it fails."""
+    env = {k: v for k, v in os.environ.items() if k not in _REPOSITORY_VARIABLES}
+    try:
+        proc = subprocess.run(
+            [*_GIT, "-C", str(directory), *args],
+            capture_output=True,
+            encoding="utf-8",
+            errors="surrogateescape",
+            env=env,
+            stdin=subprocess.DEVNULL,
+        )
+    except OSError:
+        return None
+    return proc.stdout.rstrip("\n") if proc.returncode == 0 else None

@@ -153,3 +153,42 @@ def test_parallel_build_indexes_the_same_documents(cases_dir, tmp_path, monkeypa
     assert (again.full, again.unchanged, len(again.skipped)) == (False, 9, 1)  # the duplicate is reported again
     single.close()
     parallel.close()
+
+
+def test_in_a_git_work_tree_only_what_git_reports_is_looked_at(tmp_path):
+    import shutil
+
+    from .test_following import FIXTURES, git
+
+    shutil.copytree(FIXTURES / "kb", tmp_path / "cases")
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-qm", "Start")
+    cases = tmp_path / "cases"
+    book = Casebook(Settings(cases_dir=cases, index_dir=tmp_path / "index"))
+    book.update_index()
+    with Manifest(current_generation(tmp_path / "index")) as manifest:
+        assert manifest.meta("git")["dirty"] == []
+    counts = lambda r: (r.added, r.updated, r.removed, r.unchanged, r.looked)  # noqa: E731
+
+    path = cases / "cases" / "SJ-2019-001.md"
+    original = path.read_text(encoding="utf-8")
+    path.write_text(original.replace("三次爽约", "三次爽约，还把纸箱弄湿"), encoding="utf-8")  # in place, uncommitted
+    assert counts(book.update_index()) == (0, 1, 0, 8, 1) and total(book, "纸箱弄湿") == 1
+    git(tmp_path, "checkout", "--", "cases/cases/SJ-2019-001.md")  # put back: no longer dirty, but it was
+    assert counts(book.update_index()) == (0, 1, 0, 8, 1) and total(book, "纸箱弄湿") == 0
+
+    (cases / "cases" / "WG-2026-001.md").write_text(
+        (cases / "cases" / "WG-2025-001.md").read_text(encoding="utf-8").replace("WG-2025-001", "WG-2026-001"),
+        encoding="utf-8",
+    )
+    assert counts(book.update_index()) == (1, 0, 0, 9, 1)  # untracked
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-qm", "Add a case")
+    git(tmp_path, "rm", "-q", "cases/cases/QT-2022-001.md")
+    git(tmp_path, "commit", "-qm", "Drop a case")
+    assert counts(book.update_index()) == (0, 0, 1, 9, 1)  # between the indexed commit and HEAD
+    assert counts(book.update_index()) == (0, 0, 0, 9, 0)
+    with Manifest(current_generation(tmp_path / "index")) as manifest:
+        assert manifest.meta("git") == {"head": git(tmp_path, "rev-parse", "HEAD").strip(), "dirty": []}
+    book.close()

@@ -19,6 +19,7 @@ from casebook.content.taxonomy import Taxonomy
 from casebook.content.tree import MAX_DEPTH, scan_tree
 from casebook.content.vocabulary import Vocabulary
 from casebook.errors import Problem
+from casebook.git import working_state
 from casebook.index.analysis import CaseTokenizer
 from casebook.index.generations import (
     clean_abandoned,
@@ -33,7 +34,7 @@ from casebook.index.indexing import IndexReport, index_file
 from casebook.index.lock import IndexLock
 from casebook.index.manifest import Entry, Manifest
 from casebook.index.schema import SCHEMA_VERSION, build_schema
-from casebook.index.update import update_generation
+from casebook.index.update import git_record, update_generation
 from casebook.index.workers import combine, run_parts
 
 PARALLEL_FROM = 2000  # below this many files a second process costs more than it saves
@@ -66,6 +67,8 @@ def update_index(
     }
     report = IndexReport()
     with IndexLock(index_dir):
+        # Before anything is read, so that a change made during this run is seen by the next.
+        state = working_state(cases_dir) if changed is None else None
         report.cleaned = clean_abandoned(index_dir) if index_dir.is_dir() else []
         generation = current_generation(index_dir)
         if full:
@@ -83,14 +86,14 @@ def update_index(
         tokenizer = CaseTokenizer(segmenter, vocabulary.words, vocabulary.groups)
         if report.reason:
             report.full = True
-            _build(cases_dir, index_dir, taxonomy, tokenizer, stamp, report, progress, max_depth)
+            _build(cases_dir, index_dir, taxonomy, tokenizer, dict(stamp), report, progress, max_depth, state)
         else:
-            update_generation(cases_dir, generation, taxonomy, report, progress, changed, max_depth)
+            update_generation(cases_dir, generation, taxonomy, report, progress, changed, max_depth, state)
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _build(cases_dir, index_dir, taxonomy, tokenizer, stamp, report, progress, max_depth) -> None:
+def _build(cases_dir, index_dir, taxonomy, tokenizer, stamp, report, progress, max_depth, state) -> None:
     generation = new_generation(index_dir)
     listing = scan_tree(cases_dir, max_depth)
     report.problems.extend(listing.problems)
@@ -121,7 +124,8 @@ def _build(cases_dir, index_dir, taxonomy, tokenizer, stamp, report, progress, m
         report.documents = ix.doc_count()
         ix.close()
         with Manifest(generation, create=True) as manifest:
-            manifest.write(list(entries.values()), [], {"stamp": stamp, "segments": segment_files(generation)})
+            meta = {"stamp": stamp, "segments": segment_files(generation), **git_record(state)}
+            manifest.write(list(entries.values()), [], meta)
     except BaseException:
         shutil.rmtree(generation, ignore_errors=True)
         raise

@@ -26,6 +26,7 @@ class IndexReport:
     problems: list[Problem] = field(default_factory=list)
     documents: int = 0
     seconds: float = 0.0
+    looked: int = 0  # files whose stat an update compared with the manifest
     cleaned: list[str] = field(default_factory=list)  # abandoned generation folders removed
 
     def summary(self) -> str:

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from casebook.content.tree import Listing, admissible_dir, admissible_file, scan_tree
+from casebook.git import WorkingState, changed_between
 from casebook.index.generations import segment_files
 from casebook.index.indexing import IndexReport, digest, entry_for, index_file
 from casebook.index.manifest import Entry, Manifest
@@ -61,15 +62,58 @@ def _look(cases_dir: Path, manifest: Manifest, changed, max_depth: int) -> tuple
     return listing, known
 
 
+GIT_HINTS = 5000  # more files than this changed or dirty: one listing of the tree is cheaper
+
+
+def git_record(state: WorkingState | None) -> dict:
+    """Return the manifest's record of the git state an index run looked at everything in."""
+    if state is None:
+        return {"git": None}
+    return {"git": {"head": state.head, "dirty": sorted(state.dirty) if len(state.dirty) <= GIT_HINTS else None}}
+
+
+def _git_hints(cases_dir: Path, manifest: Manifest, state: WorkingState | None) -> list[str] | None:
+    """Return what may have changed since the last full look, from git; None when git cannot say.
+
+    A file differs from what was indexed only if a commit since then touched it, or it is
+    dirty now, or it was dirty then (and may have been put back since).
+    """
+    since = manifest.meta("git")
+    if state is None or not since or since.get("dirty") is None:
+        return None
+    paths = set(state.dirty) | set(since["dirty"])
+    if since["head"] != state.head:
+        between = changed_between(cases_dir, since["head"], state.head)
+        if between is None:
+            return None  # history rewritten past the indexed commit
+        paths |= between
+    return sorted(paths) if len(paths) <= GIT_HINTS else None
+
+
 def update_generation(
-    cases_dir: Path, generation: Path, taxonomy, report: IndexReport, progress, changed, max_depth: int
+    cases_dir: Path,
+    generation: Path,
+    taxonomy,
+    report: IndexReport,
+    progress,
+    changed,
+    max_depth: int,
+    state: WorkingState | None = None,
 ) -> None:
-    """Apply the changes of the cases directory to a kept generation, counting them in `report`."""
+    """Apply the changes of the cases directory to a kept generation, counting them in `report`.
+
+    `changed` names the paths that may have changed (a watcher's events); without it, git
+    says (`state`, when the tree is a work tree), or every file is looked at.
+    """
     from whoosh import index as whoosh_index
 
     with Manifest(generation) as manifest:
+        complete = changed is None  # this run accounts for every file: it may record the git state
+        if complete:
+            changed = _git_hints(cases_dir, manifest, state)
         listing, known = _look(cases_dir, manifest, changed, max_depth)
         files = listing.files
+        report.looked = len(files)
         report.problems.extend(listing.problems)
         owners = _Owners(manifest)
         upserts: list[Entry] = []
@@ -106,8 +150,11 @@ def update_generation(
             if writer is not None:
                 writer.commit()
                 writer = None
-            if upserts or removals:
-                manifest.write(upserts, removals, {"segments": segment_files(generation)})
+            meta = {"segments": segment_files(generation)} if upserts or removals else {}
+            if complete and manifest.meta("git") != git_record(state)["git"]:
+                meta.update(git_record(state))
+            if meta:
+                manifest.write(upserts, removals, meta)
             report.unchanged = manifest.count() - report.added - report.updated
             report.documents = ix.doc_count()
         finally:
