@@ -87,8 +87,10 @@
   // -- suggestions as you type: an ARIA combobox over the site's own /api/suggest ------------
   function suggest(input, index) {
     var box = el("div", { "class": "suggest-box" });
+    var focused = document.activeElement === input;
     input.parentNode.insertBefore(box, input);
     box.appendChild(input);
+    if (focused) input.focus();  // moving the box into its wrapper blurs it (autofocus on the home page)
     var list = el("ul", { id: "suggest-" + index, role: "listbox", "class": "suggest-list", "aria-label": "检索建议" });
     list.hidden = true;
     box.appendChild(list);

@@ -169,6 +169,16 @@ def test_a_warning_alone_keeps_the_pack(tmp_path, monkeypatch, kb):
     ]
 
 
+def test_a_trainee_title_that_names_the_outcome_is_a_warning(tmp_path, monkeypatch, kb):
+    monkeypatch.chdir(tmp_path)
+    text = "title: 培训\ncases:\n  - id: TD-2023-001\n    title: 快递柜投递丢件，企业按保价足额赔偿\n  - id: DS-2024-001\n    title: 送货上门收费\n"
+    pack, problems = load_pack(write_pack(Path("packs"), text, "p.yaml"), set(kb))
+    assert pack is not None and pack.entries[0].title == "快递柜投递丢件，企业按保价足额赔偿"
+    assert [str(p) for p in problems] == [
+        "packs/p.yaml:4:12: warning: cases[1].title: the trainee title names the outcome '赔偿'; trainees should not see it"
+    ]
+
+
 def test_check_packs_reports_every_pack(tmp_path, monkeypatch, kb):
     monkeypatch.chdir(tmp_path)
     write_pack(Path("packs"), "title: 甲\ncases: [TD-2023-001]\n", "a.yaml")

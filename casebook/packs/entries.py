@@ -16,6 +16,10 @@ ENTRY_FIELDS = {
     "questions": "a list of discussion questions",
 }
 
+# Words that give a case's result away: the default outcomes (the taxonomy's list as shipped),
+# longest first. A trainee title holding one defeats the trainee version.
+OUTCOME_WORDS = ("申诉不成立", "部分赔偿", "退还运费", "道歉解释", "调解不成", "不予受理", "赔偿", "补偿")
+
 
 @dataclass(frozen=True)
 class PackEntry:
@@ -77,6 +81,14 @@ def check_entries(cases: list, marks: list[Marks], known: set[str], problem) -> 
             message = check_text(item[name], required=False) if name in item else None
             if message:
                 problem(where.values.get(name, where.item), f"{label}.{name}: {message}")
+            elif name == "title" and isinstance(item.get("title"), str):
+                named = next((w for w in OUTCOME_WORDS if w in item["title"]), None)
+                if named:
+                    problem(
+                        where.values.get(name, where.item),
+                        f"{label}.title: the trainee title names the outcome '{named}'; trainees should not see it",
+                        "warning",
+                    )
         questions = item.get("questions")
         questions_at = where.values.get("questions", where.item)
         if questions is not None and not isinstance(questions, list):
