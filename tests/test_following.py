@@ -76,7 +76,9 @@ def test_watcher_indexes_a_commit_and_the_site_shows_its_history(repo, tmp_path)
     assert watcher.check_once() and not watcher.check_once()
     page = client.get("/cases/WG-2025-002").get_data(as_text=True)
     commit = git(repo, "log", "-1", "--format=%h").strip()
-    assert f"提交 <code>{commit}</code>（<q class=\"verbatim\" title=\"提交说明，原文照录\">Add the 上楼费 case</q>）" in page
+    assert (
+        f'提交 <code>{commit}</code>（<q class="verbatim" title="提交说明，原文照录">Add the 上楼费 case</q>）' in page
+    )
     recent = client.get("/recent").get_data(as_text=True)
     assert recent.index("WG-2025-002") < recent.index("WG-2025-001")
     assert "<td>新增</td>" in recent and commit in recent
