@@ -143,8 +143,14 @@ def test_csv_export_has_fixed_columns(client):
     response = client.get("/export.csv?q=快递柜")
     assert response.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(text_of(response).lstrip("\ufeff"))))
-    assert rows[0] == ["编号", "标题", "类型", "章节", "类别", "处理结果", "结案日期", "地区", "金额（元）", "链接"]
+    assert rows[0] == [
+        "编号", "标题", "类型", "章节", "类别", "处理结果", "结案日期", "地区", "金额（元）", "摘要", "法律依据", "链接"
+    ]  # fmt: skip
     assert {r[0] for r in rows[1:]} == {"QT-2022-001", "TD-2023-001"}
+    td = next(r for r in rows if r[0] == "TD-2023-001")
+    assert td[10] == "《快递市场管理办法》(2024) 第二十八条" and td[9]
+    disposition = response.headers["Content-Disposition"]
+    assert "filename*=UTF-8''" + quote("申诉案例库-快递柜-") in disposition and disposition.endswith(".csv")
 
 
 def test_search_page_links_its_json_twin(client):
@@ -415,3 +421,21 @@ def test_advanced_search_writes_the_query_syntax_url(client):
     assert hit_ids(text_of(client.get(target))) == ["TD-2023-001"]
     form = text_of(client.get("/advanced"))
     assert "<option>浙江省</option>" in form and 'name="amount_max"' in form
+
+
+def test_json_twin_is_readable_in_a_browser(client):
+    response = client.get("/api/search?q=快递柜")
+    assert response.headers["Content-Type"] == "application/json; charset=utf-8"
+    assert "快递柜" in response.get_data(as_text=True)  # not \u-escaped
+
+
+def test_a_search_page_with_its_css_and_js_stays_under_100_kb(client):
+    html = text_of(client.get("/?q=快递&per_page=50"))
+    assets = re.findall(r'(?:href|src)="(/static/[^"]+)"', html)
+    assert {a.rsplit("/", 1)[1] for a in assets} >= {"casebook.css", "casebook.js", "tray.js"}
+    total = len(html.encode())
+    for asset in assets:
+        with client.get(asset) as response:  # static files are streamed: close them
+            total += len(response.get_data())
+    assert total < 100_000, total
+    assert not re.search(r'(?:href|src|action)="(?:https?:)?//', html)  # nothing fetched from elsewhere

@@ -94,6 +94,7 @@ def create_app(
     if test_config:
         app.config.update(test_config)
     app.json.ensure_ascii = False
+    app.json.mimetype = "application/json; charset=utf-8"  # a browser shows the Chinese, not mojibake
     if casebook is None:
         settings = settings or app.config.get("CASEBOOK_SETTINGS") or settings_from_env()
         casebook = Casebook(settings)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
+from urllib.parse import quote as urlquote
 
 from flask import Response, jsonify, render_template, request
 from markupsafe import Markup
@@ -190,8 +192,27 @@ def export_csv():
     base_url = casebook.settings.base_url  # never the Host header, which a client chooses
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["编号", "标题", "类型", "章节", "类别", "处理结果", "结案日期", "地区", "金额（元）", "链接"])
+    writer.writerow(
+        [
+            "编号",
+            "标题",
+            "类型",
+            "章节",
+            "类别",
+            "处理结果",
+            "结案日期",
+            "地区",
+            "金额（元）",
+            "摘要",
+            "法律依据",
+            "链接",
+        ]
+    )
+    records: dict[str, dict] = {}
     for hit in rows[:EXPORT_LIMIT]:
+        if hit.id not in records:
+            records[hit.id] = casebook.document(hit.id)
+        record = records[hit.id]
         writer.writerow(
             neutralise(cell)
             for cell in [
@@ -204,6 +225,8 @@ def export_csv():
                 hit.date or "",
                 hit.region or "",
                 "" if hit.amount is None else f"{hit.amount:g}",
+                str(record.get("summary") or ""),
+                "；".join(str(b) for b in record.get("legal_basis") or []),
                 base_url + case_path(hit.id, hit.anchor),
             ]
         )
@@ -211,8 +234,16 @@ def export_csv():
     return Response(
         "\ufeff" + out.getvalue(),
         mimetype="text/csv",
-        headers={"Content-Disposition": "attachment; filename=casebook-results.csv"},
+        headers={"Content-Disposition": export_disposition(search_request.q, "csv")},
     )
+
+
+def export_disposition(query: str, suffix: str) -> str:
+    """Return an attachment header naming the file after the query and today's date."""
+    words = re.sub(r"[^\w\u4e00-\u9fff]+", "_", query).strip("_")[:40]
+    day = dt.date.today().isoformat()
+    name = f"申诉案例库-{words + '-' if words else ''}{day}.{suffix}"
+    return f"attachment; filename=casebook-{day}.{suffix}; filename*=UTF-8''{urlquote(name)}"
 
 
 # OWASP's CSV injection rule: a spreadsheet runs a cell starting with one of these as a formula.
