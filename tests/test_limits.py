@@ -187,7 +187,7 @@ def test_csv_export_neutralises_formula_cells_and_ignores_the_host_header(cases_
     rows = {r[0]: r for r in csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff")))}
     assert rows["WG-2025-002"][1] == '\'=HYPERLINK("http://x.example","派送费")'
     assert rows["WG-2025-002"][7] == "'@SUM(1+1)"
-    assert rows["WG-2025-002"][9] == "https://casebook.example/cases/WG-2025-002"
+    assert rows["WG-2025-002"][-1] == "https://casebook.example/cases/WG-2025-002"
     assert "evil.example" not in response.get_data(as_text=True)
     book.close()
 
@@ -195,7 +195,7 @@ def test_csv_export_neutralises_formula_cells_and_ignores_the_host_header(cases_
 def test_csv_links_are_paths_when_no_base_url_is_set(client):
     response = client.get("/export.csv?q=快递柜", headers={"Host": "evil.example"})
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
-    assert {r[9] for r in rows[1:]} == {"/cases/QT-2022-001", "/cases/TD-2023-001"}
+    assert {r[-1] for r in rows[1:]} == {"/cases/QT-2022-001", "/cases/TD-2023-001"}
 
 
 def test_every_limit_is_documented_with_its_default():
