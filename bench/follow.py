@@ -144,6 +144,18 @@ def former_manifest(index_dir: Path) -> dict:
     return {"entries": len(files), "json_mb": round(len(text.encode()) / 1e6, 1), "parse_s": round(parse, 3)}
 
 
+def make_git(cases_dir: Path) -> dict:
+    """Make the generated tree a git work tree with one commit (editors keep cases in git)."""
+    if (cases_dir / ".git").exists():
+        return {"reused": True}
+    env = dict(measure.clean_env(), GIT_AUTHOR_NAME="bench", GIT_AUTHOR_EMAIL="bench@example.invalid")
+    env.update(GIT_COMMITTER_NAME="bench", GIT_COMMITTER_EMAIL="bench@example.invalid")
+    started = time.perf_counter()
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "Generated knowledge base"]):
+        subprocess.run(["git", *args], cwd=cases_dir, env=env, check=True, capture_output=True)
+    return {"reused": False, "seconds": round(time.perf_counter() - started, 1)}
+
+
 def rows(summary: dict, targets: dict) -> list[tuple[str, str, str, bool | None]]:
     """Return (figure, value, target, passed) rows for the following figures, baselines beside."""
     out: list[tuple[str, str, str, bool | None]] = []

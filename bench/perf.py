@@ -643,6 +643,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-baseline", action="store_true", help="leave out the stock Whoosh+jieba build")
     parser.add_argument("--http-seconds", type=float, default=30.0)
     parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--git", action="store_true", help="make the tree a git work tree first (index asks git)")
     parser.add_argument("--idle-seconds", type=float, default=30.0, help="how long the idle server is watched")
     parser.add_argument("--floor-sample", type=int, default=2000, help="documents jieba segments for the floor")
     parser.add_argument("--baseline-sample", type=int, default=2000, help="documents in the stock baseline sample")
@@ -670,6 +671,9 @@ def main(argv: list[str] | None = None) -> int:
     step(f"tree of {args.n} cases (seed {args.seed})")
     base, summary["tree"] = prepare_tree(args.n, args.seed, args.regenerate, samples)
     cases_dir, index_dir = base / "cases", base / "index"
+    if args.git:
+        step("git init + commit of the tree")
+        summary["git"] = follow.make_git(cases_dir)
     if "build" in steps:
         step(f"full build -> {index_dir}")
         summary["build"] = measure_build(cases_dir, index_dir, args.n)
