@@ -100,6 +100,31 @@ def test_scrub_masks_a_number_broken_across_lines():
     assert scrub("电话 138\n1234\n5678 丢件") == "电话 ＊＊＊＊＊＊＊＊＊＊＊＊＊ 丢件"
 
 
+DISGUISED = {
+    "zero-width spaces": "138\u200b1234\u200b5678",
+    "dots": "138.1234.5678",
+    "en dashes": "138–1234–5678",
+    "one by one": "1 3 8 1 2 3 4 5 6 7 8",
+    "full-width": "１３８１２３４５６７８",
+    "Arabic-Indic": "١٣٨١٢٣٤٥٦٧٨",
+    "ID number": "11010519491231002X",
+}
+
+
+@pytest.mark.parametrize("number", DISGUISED.values(), ids=DISGUISED.keys())
+def test_disguised_numbers_in_a_search_are_scrubbed(site, number):
+    app, index_dir = site
+    client = app.test_client()
+    client.get("/", query_string={"q": f"快递 {number} 丢了", "province": f"浙江省{number}"})
+    app.extensions["casebook.searchlog"].flush()
+    db = sqlite3.connect(index_dir / "searchlog.sqlite")
+    [(q, filters)] = db.execute("SELECT q, filters FROM searches").fetchall()
+    db.close()
+    assert q.startswith("快递 ＊") and q.endswith("＊ 丢了"), q
+    assert not any(char.isdigit() for char in q + filters), (q, filters)
+    assert "浙江省＊" in json.loads(filters)["province"][0]
+
+
 def test_the_log_keeps_only_recent_rows_up_to_a_limit(tmp_path):
     path = tmp_path / "searchlog.sqlite"
     db = sqlite3.connect(path)
