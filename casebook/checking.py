@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from casebook.content.privacy import count_exemptions, privacy_problems
+from casebook.content.statutes import load_statutes
 from casebook.content.text import read_text
 from casebook.content.tree import scan_tree
 from casebook.errors import ContentError, Problem, ProblemList, display_path
@@ -42,6 +43,9 @@ def check_all(casebook) -> CheckReport:
     packs, pack_problems = check_packs(packs_dir_for(casebook.cases_dir), known)
     report.files += packs
     report.problems.extend(pack_problems)
+    _, statute_problems, statute_files = load_statutes(casebook.cases_dir)
+    report.files += statute_files
+    report.problems.extend(statute_problems)
     report.problems.sort(key=lambda p: (p.path, p.line, p.col))
     return report
 

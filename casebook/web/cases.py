@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl
 
-from flask import abort, jsonify, render_template, request, url_for
+from flask import abort, current_app, jsonify, render_template, request, url_for
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from casebook.content.loader import split_sections
+from casebook.content.statutes import LAWS_DIR, Statute, load_statutes
 from casebook.errors import NotFoundError, QueryError
 from casebook.search.searcher import SearchRequest
 from casebook.web.api import case_path
@@ -19,6 +20,27 @@ from casebook.web.state import (
     request_from_args,
     url_for_args,
 )
+
+
+def statutes() -> dict[tuple[str, str], Statute]:
+    """Return the statute texts of cases/laws/, reread when a file there changes."""
+    folder = book().cases_dir / LAWS_DIR
+    files = sorted(folder.glob("*.y*ml")) if folder.is_dir() else []
+    key = tuple((p.name, p.stat().st_mtime_ns) for p in files)
+    cached = current_app.extensions.get("casebook.statutes")
+    if cached is None or cached[0] != key:
+        cached = (key, load_statutes(book().cases_dir)[0])  # invalid files are left out; check says why
+        current_app.extensions["casebook.statutes"] = cached
+    return cached[1]
+
+
+def statute_text(basis) -> tuple[str, Statute] | None:
+    """Return an article's text and its statute, when the knowledge base holds it."""
+    found = statutes()
+    statute = found.get((basis.law, basis.edition)) or (found.get((basis.law, "")) if not basis.edition else None)
+    if statute is None or basis.article not in statute.articles:
+        return None
+    return statute.articles[basis.article], statute
 
 
 def _case_context(case_id: str) -> dict:
@@ -37,7 +59,7 @@ def _case_context(case_id: str) -> dict:
     return {
         "record": record,
         "body": Markup(render_markdown(record.get("body", ""))),
-        "bases": [(b, url_for("site.law_page", basis=b.text)) for b in bases],
+        "bases": [(b, url_for("site.law_page", basis=b.text), statute_text(b)) for b in bases],
         "related": related,
         "similar": [dict(r, url=case_path(r["id"])) for r in casebook.searcher().similar(case_id)],
         "citation": citation(record),
@@ -145,11 +167,12 @@ def law_page(basis: str):
         for text, _ in searcher.legal_bases():
             other = parse_legal_basis(text)
             if other.law == parsed.law and (not parsed.edition or other.edition == parsed.edition):
-                articles.append((other, url_for("site.law_page", basis=text), _with_urls(searcher.cited_by(text))))
+                cited = _with_urls(searcher.cited_by(text))
+                articles.append((other, url_for("site.law_page", basis=text), cited, statute_text(other)))
         articles.sort(key=lambda a: (a[0].edition, article_order(a[0].article)))
     if not hits and not articles:
         abort(404, description=f"没有案例或手册引用“{basis}”。可在法规索引中查看已引用的条款。")
-    return render_template("law.html", basis=parsed, hits=hits, articles=articles)
+    return render_template("law.html", basis=parsed, hits=hits, articles=articles, statute=statute_text(parsed))
 
 
 @bp.route("/api/cases/<case_id>")
