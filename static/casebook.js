@@ -262,6 +262,38 @@
     root.appendChild(searches);
   }
 
+  // -- choose result rows and export the full cases as one Word document ---------------------
+  function selection() {
+    var rows = document.querySelectorAll("li.hit .tray-add");  // cases only: manuals are not packed
+    var toolbar = document.querySelector(".toolbar .exports");
+    if (!rows.length || !toolbar || !window.CasebookTray) return;
+    var button = el("button", { type: "button", "class": "secondary export-word", disabled: "" }, "导出所选为 Word");
+    var picked = function () {
+      return Array.prototype.filter.call(document.querySelectorAll("input.pick"), function (c) { return c.checked; });
+    };
+    var update = function () {
+      var n = picked().length;
+      button.disabled = !n;
+      button.textContent = n ? "导出所选 " + n + " 件为 Word" : "导出所选为 Word";
+    };
+    rows.forEach(function (add) {
+      var label = el("label", { "class": "pick-label" });
+      var box = el("input", { type: "checkbox", "class": "pick" });
+      box.dataset.id = add.dataset.id;
+      box.addEventListener("change", update);
+      label.appendChild(box);
+      label.appendChild(document.createTextNode(" 选择"));
+      add.parentNode.insertBefore(label, add);
+    });
+    button.addEventListener("click", function () {
+      var query = (document.getElementById("q") || {}).value || "";
+      var items = picked().map(function (c) { return { id: c.dataset.id }; });
+      window.CasebookTray.post({ title: "检索结果" + (query ? "：" + query : ""), audience: "", items: items }, "trainer", "docx");
+    });
+    toolbar.appendChild(document.createTextNode(" · "));
+    toolbar.appendChild(button);
+  }
+
   ready(function () {
     copyButtons();
     foldFilters();
@@ -269,6 +301,7 @@
     if (window.fetch) document.querySelectorAll("input.suggest").forEach(suggest);
     if (window.CasebookTray) window.CasebookTray.init();
     stars();
+    selection();
     favouritesPage();
   });
 })();

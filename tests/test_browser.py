@@ -335,3 +335,18 @@ def test_no_page_scrolls_sideways_on_a_phone_even_with_a_1000_letter_query(phone
     # The search log shows long queries too.
     phone.goto(server + "/insights")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_chosen_results_export_as_one_word_document(page, server):
+    page.goto(server + "/?type=case&sort=date")
+    export = page.locator("button.export-word")
+    assert export.is_disabled()
+    page.locator("input.pick").nth(0).check()
+    page.locator("input.pick").nth(2).check()
+    assert export.inner_text() == "导出所选 2 件为 Word"
+    with page.expect_download() as info:
+        export.click()
+    with open(info.value.path(), "rb") as handle:
+        data = handle.read()
+    assert data[:2] == b"PK" and info.value.suggested_filename.endswith(".docx")
+    assert page.problems == []
