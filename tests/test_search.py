@@ -338,3 +338,10 @@ def test_threads_share_the_searcher_safely(casebook):
     for thread in threads:
         thread.join()
     assert failures == []
+
+
+def test_type_facet_counts_ignore_their_own_filter(casebook):
+    everything = search(casebook, "受理")
+    cases_only = search(casebook, "受理", types=("case",))
+    assert cases_only.facets["type"] == everything.facets["type"]
+    assert everything.facets["type"]["manual"] == 1 and all(h.type == "case" for h in cases_only.hits)

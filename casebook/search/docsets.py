@@ -11,9 +11,10 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
+import numpy as np
 from whoosh.query import Query
 
-from casebook.search.postings import Postings
+from casebook.search.postings import Postings, to_mask
 
 CACHE_BYTES = 64 * 1024 * 1024
 
@@ -71,9 +72,10 @@ class DocSets:
         if mask is not None:
             self._cache.move_to_end(key)
             return mask
-        reader = self.searcher.reader()
-        ids = reader.postings(field, text).all_ids() if (field, text) in reader else ()
-        return self._remember(key, self._from_ids(ids))
+        ids = self.postings.ids(field, text)
+        present = np.zeros(self.size, dtype=bool)
+        present[ids] = True
+        return self._remember(key, to_mask(present))
 
     def band(self, field: str, text: str, band: int, gap: int) -> int:
         """Return the documents holding a term at positions in one band (one body section)."""

@@ -36,6 +36,7 @@ FILLER = frozenset(
     东西 事情 事 情况 问题 这件 那件 这种 那种 一次 多次 几次 好几 好多 很多 所有 任何 其他 另外 各种 怎样
     麻烦 谢谢 您好 你好 请 帮忙 帮 一下子 弄 搞 办 去 来 到底 究竟 为啥 咋 呢 嘛 啦 哦 哈 唉 呃 嗯
     上周 下周 本周 这周 上个月 这个月 星期 周末 不管 直接 公司 人员 那个 这个 一个 两个 几个 回来 出去 回去
+    还要 还得 还是 网上 线上 先付 去取 拿到 收到了 买的 买了 发现 看到 打开 出来 起来 下来 过来 过去 不了 不到 没法
     """.split()
 )
 # Spans of time (两天, 三个月, 10小时) narrate, they do not identify a precedent: 7日 and 30日 as
@@ -84,8 +85,8 @@ def key_terms(
             continue
         if word.text.isdigit() and word.text not in domain:
             continue  # a sum or a count (15, 300) is not what a precedent is about; 12305 is listed
-        if len(word.text) == 1 and not word.text.isalnum():
-            continue
+        if len(word.text) == 1 and word.text not in domain:
+            continue  # 放, 打: one character outside the vocabulary is narration, 丢 and 柜 are listed
         counts[word.text] = counts.get(word.text, 0) + 1
     scored: list[tuple[float, str]] = []
     unknown: list[str] = []

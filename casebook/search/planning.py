@@ -85,14 +85,15 @@ class Planner:
         plan = Plan([], [c for c in within], excluded + within_excluded, [], ids=ids, bases=bases)
         plan.manual_intent = any(word in text for word in MANUAL_INTENT)
         if is_paragraph(text, clauses, len(wanted)) and request.match != "all":
-            terms, unknown = key_terms(
+            terms, _unknown = key_terms(
                 text,
                 self.tokenizer.segmenter,
                 self.concept_frequency,
                 (self.docsets.live.bit_count() or 1),
                 domain_words(self.vocabulary),
             )
-            plan.mode, plan.key_terms, plan.ignored = "paragraph", [t.word for t in terms], unknown
+            # The key terms say what was searched; a paragraph's unknown words are not worth naming.
+            plan.mode, plan.key_terms = "paragraph", [t.word for t in terms]
             for term in terms:
                 concepts, _ = analyse_query(term.word, self.tokenizer, self.vocabulary)
                 plan.wanted.extend(c.weighted(term.weight) for c in concepts)

@@ -30,7 +30,7 @@ class Postings:
         self._lock = threading.Lock()
         self._lengths: dict[str, tuple[np.ndarray, float]] = {}
         self._owners: tuple[np.ndarray, list[str], np.ndarray] | None = None
-        self._columns: dict[str, np.ndarray] = {}
+        self._columns: dict = {}  # name (or (kind, value)) -> array over documents
 
     def term(self, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Return (document numbers, weights) of a term in a field, ascending by document."""
@@ -47,6 +47,32 @@ class Postings:
             while self._used > self.budget and len(self._cache) > 1:
                 _, old = self._cache.popitem(last=False)
                 self._used -= old[0].nbytes + old[1].nbytes + 64
+        return found
+
+    def ids(self, field: str, text: str) -> np.ndarray:
+        """Return the documents holding a term in a field (read once; not cached here)."""
+        key = (field, text)
+        with self._lock:
+            found = self._cache.get(key)
+        return found[0] if found is not None else self._read(field, text)[0]
+
+    def contribution(self, field: str, text: str, weight: float, b: float) -> tuple[np.ndarray, np.ndarray]:
+        """Return (documents, weight × term frequency / length norm) of a term in a field: the
+        query-independent part of BM25F, cached."""
+        key = ("bm25f", field, text, weight, b)
+        with self._lock:
+            found = self._cache.get(key)
+            if found is not None:
+                self._cache.move_to_end(key)
+                return found
+        ids, weights = self.term(field, text)
+        if ids.size:
+            lengths, average = self.lengths(field)
+            weights = (weight * weights / (1.0 - b + b * lengths[ids] / average)).astype(np.float32)
+        found = (ids, weights)
+        with self._lock:
+            self._cache[key] = found
+            self._used += ids.nbytes + weights.nbytes + 64
         return found
 
     def _read(self, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
@@ -87,6 +113,22 @@ class Postings:
             found = self._columns[name] = np.fromiter(
                 (column[d] for d in range(self.size)), dtype=np.int64, count=self.size
             )
+        return found
+
+    def kind_array(self, kind: str) -> np.ndarray:
+        """Return which documents are of a kind (case, manual or section)."""
+        key = ("kind", kind)
+        found = self._columns.get(key)
+        if found is None:
+            kinds = self.reader.column_reader("kind")
+            found = self._columns[key] = np.fromiter((kinds[d] == kind for d in range(self.size)), bool, self.size)
+        return found
+
+    def recency(self, docsets) -> np.ndarray:
+        """Return each document's rank by date (higher is newer), as an array."""
+        found = self._columns.get("recency")
+        if found is None:
+            found = self._columns["recency"] = np.asarray(docsets.recency(), dtype=np.int64)
         return found
 
     def owners(self) -> tuple[np.ndarray, list[str], np.ndarray]:

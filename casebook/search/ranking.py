@@ -41,16 +41,14 @@ def concept_frequency(postings: Postings, concept: Concept) -> np.ndarray:
     tf = np.zeros(postings.size, dtype=np.float32)
     words = concept.phrase[:1] if concept.phrase else (concept.terms[0][0],)
     for name in dict.fromkeys(scope_target(f)[0] for f in concept.fields):
-        lengths, average = postings.lengths(name)
         b = FIELD_B.get(name, 0.75)
         parts = [(words[0], 1.0 - SYNONYM_WEIGHT if concept.group else 1.0)]
         if concept.group and not concept.phrase:
             parts.append((concept.group, SYNONYM_WEIGHT))
         for term, share in parts:
-            ids, weights = postings.term(name, term)
+            ids, contribution = postings.contribution(name, term, TEXT_FIELDS[name], b)
             if ids.size:
-                norm = 1.0 - b + b * lengths[ids] / average
-                tf[ids] += (TEXT_FIELDS[name] * share) * weights / norm
+                tf[ids] += share * contribution
     return tf
 
 
@@ -83,13 +81,20 @@ def fold(postings: Postings, scores: np.ndarray, allowed: np.ndarray) -> tuple[n
 
     Rows with no allowed document get score -inf and document -1.
     """
-    owner, rows, _ = postings.owners()
+    owner, rows, manual = postings.owners()
     valid = allowed & (owner >= 0)
-    docs = np.nonzero(valid)[0]
     best = np.full(len(rows), -np.inf, dtype=np.float32)
     best_doc = np.full(len(rows), -1, dtype=np.int64)
-    if docs.size:
-        order = docs[np.argsort(-scores[docs], kind="stable")]
+    docs = np.nonzero(valid)[0]
+    if not docs.size:
+        return best, best_doc
+    single = ~manual[owner[docs]]  # a case is its own row: no folding needed
+    cases = docs[single]
+    best[owner[cases]] = scores[cases]
+    best_doc[owner[cases]] = cases
+    sections = docs[~single]
+    if sections.size:  # a manual's row takes its best section
+        order = sections[np.argsort(-scores[sections], kind="stable")]
         row_of = owner[order]
         _, first = np.unique(row_of, return_index=True)
         best[row_of[first]] = scores[order[first]]

@@ -14,6 +14,7 @@ from dataclasses import replace
 
 from casebook.index.analysis import normalise
 from casebook.index.schema import SCOPES, TEXT_FIELDS
+from casebook.search.keyterms import domain_words
 from casebook.search.results import Relaxation, SearchRequest
 from casebook.search.syntax import Clause, parse
 
@@ -69,9 +70,7 @@ def _respelling(searcher, clause: Clause) -> str | None:
     text = normalise(clause.text)
     if clause.negated or clause.phrase or len(text) < 2 or not all(_HAN.match(c) for c in text):
         return None
-    vocabulary = {normalise(w) for w, _ in searcher.vocabulary.words} | {
-        normalise(m) for group in searcher.vocabulary.groups for m in group
-    }
+    vocabulary = domain_words(searcher.vocabulary)
     if text in vocabulary:
         return None  # a word editors listed is never a typo, even when no case holds it yet
     words = searcher.tokenizer.segmenter.words(text, search=False)

@@ -153,12 +153,17 @@ class Searcher:
         allowed = self.filter_docs(request)
         matching, scores, strong = self._match(plan, allowed)
         manual_row = self.postings.owners()[2]
-        weights = np.where(self._section_docs(), MANUAL_INTENT_WEIGHT if plan.manual_intent else MANUAL_WEIGHT, 1.0)
-        row_score, row_doc = ranking.fold(self.postings, (scores * weights).astype(np.float32), matching)
+        manual_weight = MANUAL_INTENT_WEIGHT if plan.manual_intent else MANUAL_WEIGHT
+        if manual_weight != 1.0:
+            scores = np.where(self.postings.kind_array("section"), scores * manual_weight, scores).astype(np.float32)
+        row_score, row_doc = ranking.fold(self.postings, scores, matching)
         rows = np.nonzero(row_doc >= 0)[0]
-        strong_rows = set(self._rows(strong).tolist())
-        order = self._order(rows, row_score, row_doc, manual_row, strong_rows, request.sort, plan.browse)
+        strong_row = np.zeros(manual_row.size, dtype=bool)
+        strong_row[self._rows(strong)] = True
         start = (request.page - 1) * request.per_page
+        order = self._order(
+            rows, row_score, row_doc, manual_row, strong_row, request.sort, plan.browse, start + request.per_page
+        )
         page = order[start : start + request.per_page]
         hits = [self.hits.make(int(row_doc[r]), float(row_score[r]), plan, matching, scores) for r in page]
         matching_mask = to_mask(matching)
@@ -174,27 +179,30 @@ class Searcher:
             words=[c.typed for c in plan.concepts],
             key_terms=plan.key_terms,
             ignored=plan.ignored,
-            strong=len(strong_rows),
-            precedent=self._precedent(to_mask(strong) & self.docsets.term("kind", "case")),
+            strong=int(strong_row.sum()),
+            precedent=self._precedent(to_mask(strong), matching_mask),
         )
-        if suggest and plan.mode == "keywords":
+        if suggest and plan.mode == "keywords" and plan.ignored:
             result.spelling = respellings(self, request)
         if result.total == 0 and suggest:
             result.suggestions = relaxations(self, request)
         return result
 
-    def _section_docs(self) -> np.ndarray:
-        return to_array(self.docsets.term("kind", "section"), self.postings.size)
-
-    def _order(self, rows, row_score, row_doc, manual_row, strong_rows, sort, browse) -> np.ndarray:
-        """Return the rows in display order: cases before manuals when sorted by a value."""
+    def _order(self, rows, row_score, row_doc, manual_row, strong_row, sort, browse, needed) -> np.ndarray:
+        """Return the first `needed` rows in display order: by score (ties: newer first), or by
+        a value with the strong matches first and cases before manuals."""
         if rows.size == 0:
             return rows
-        recency = np.asarray(self.docsets.recency(), dtype=np.int64)[row_doc[rows]]
         if sort == "relevance" and not browse:
-            return rows[np.lexsort((-recency, -row_score[rows]))]
+            if rows.size > 4 * needed + 64:  # keep only what can reach the page: a partial sort
+                cut = np.argpartition(-row_score[rows], needed)[: needed + 1]
+                threshold = row_score[rows[cut]].min()
+                rows = rows[row_score[rows] >= threshold]
+            recency = self.postings.recency(self.docsets)[row_doc[rows]]
+            return rows[np.lexsort((-recency, -row_score[rows]))][:needed]
+        recency = self.postings.recency(self.docsets)[row_doc[rows]]
         is_manual = manual_row[rows]
-        weak = np.array([r not in strong_rows for r in rows.tolist()], dtype=bool)
+        weak = ~strong_row[rows]
         if sort == "relevance" or sort.startswith("date"):
             key = recency if sort == "date_asc" else -recency
         else:
@@ -216,12 +224,17 @@ class Searcher:
             if selected:  # a facet's counts ignore its own filter, so other values stay choosable
                 base = to_mask(self._match(plan, self.filter_docs(request, skip=name))[0])
             facets[name] = _ordered(self.docsets.counts(base, name))
+        if request.types:  # counted without the type filter, so the other type stays choosable
+            rows = self._rows(self._match(plan, self.filter_docs(request, skip="type"))[0])
         manuals = int(manual_row[rows].sum()) if rows.size else 0
         facets["type"] = {k: v for k, v in (("case", int(rows.size) - manuals), ("manual", manuals)) if v}
         return facets
 
-    def _precedent(self, cases: int) -> Precedent | None:
-        """Return outcome counts and amounts over a set of cases, or None when it is empty."""
+    def _precedent(self, strong: int, matching: int) -> Precedent | None:
+        """Return outcome counts and amounts over the strongly matching cases (or, when only
+        manuals match strongly, over every matching case); None when no case matched."""
+        kind = self.docsets.term("kind", "case")
+        cases = strong & kind or matching & kind
         count = cases.bit_count()
         if not count:
             return None

@@ -102,6 +102,7 @@ def _view(args: MultiDict, result, search_id: int | None = None) -> dict:
                 label,
                 value in args.getlist("type"),
                 with_args(args, type=None if value in args.getlist("type") else value),
+                result.facets.get("type", {}).get(value, 0),
             )
             for value, label in TYPE_LABELS.items()
         ],

@@ -241,7 +241,10 @@ def _ordered_text(low: str, high: str) -> tuple[str, str]:
 def describe(result: SearchResult, args: MultiDict) -> str:
     """Return one sentence describing the search, e.g. 关键词“快递柜”，类别为“投递服务”或“损毁”：共 3 条。"""
     parts = []
-    if result.query:
+    if result.mode == "paragraph":
+        quoted = result.query if len(result.query) <= 24 else result.query[:24] + "……"
+        parts.append(f"长文本“{quoted}”")
+    elif result.query:
         parts.append(f"关键词“{result.query}”")
     for name, label in FILTER_LABELS:
         values = [f"“{TYPE_LABELS.get(v, v)}”" for v in dict.fromkeys(args.getlist(name))]
