@@ -37,12 +37,17 @@ FILLER = frozenset(
     麻烦 谢谢 您好 你好 请 帮忙 帮 一下子 弄 搞 办 去 来 到底 究竟 为啥 咋 呢 嘛 啦 哦 哈 唉 呃 嗯
     上周 下周 本周 这周 上个月 这个月 星期 周末 不管 直接 公司 人员 那个 这个 一个 两个 几个 回来 出去 回去
     还要 还得 还是 网上 线上 先付 去取 拿到 收到了 买的 买了 发现 看到 打开 出来 起来 下来 过来 过去 不了 不到 没法
+    这笔 那笔 一看 干脆 里面 外面 好好 好几 几句 就让 一个多 太少 太多 一样 这次 那次 上次 下次 每次
     """.split()
 )
 # Spans of time (两天, 三个月, 10小时) narrate, they do not identify a precedent: 7日 and 30日 as
 # time limits are kept, since the identifier rule makes them one token ending in 日.
 _DURATION = re.compile(r"^[一二三四五六七八九十两几半多\d]+(?:天|周|个月|月|年|小时|分钟|个小时)$")
-VOCABULARY_BOOST = 1.5  # a word editors listed (user dictionary, synonym group) is a domain word
+VOCABULARY_BOOST = 2.0  # a word editors listed (user dictionary, synonym group) is a domain word
+# Like Lucene's MoreLikeThis min_doc_freq: a word only one document holds is more often the
+# complainant's narration (这笔, 干脆) than the precedent's subject, unless editors listed it.
+MIN_DOCUMENT_FREQUENCY = 2
+MIN_DOCUMENTS_FOR_MIN_DF = 50
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,11 @@ def key_terms(
         if len(word.text) == 1 and word.text not in domain:
             continue  # 放, 打: one character outside the vocabulary is narration, 丢 and 柜 are listed
         counts[word.text] = counts.get(word.text, 0) + 1
+        if word.text not in domain and len(word.text) <= 3:
+            # 碎成, 丢在: the segmenter glued a listed one-character word (碎, 丢) to narration.
+            for char in dict.fromkeys(word.text):
+                if char in domain:
+                    counts[char] = counts.get(char, 0) + 1
     scored: list[tuple[float, str]] = []
     unknown: list[str] = []
     for word, tf in counts.items():
@@ -96,6 +106,8 @@ def key_terms(
             unknown.append(word)
             continue
         if documents > 20 and df > COMMON_SHARE * documents:
+            continue
+        if documents >= MIN_DOCUMENTS_FOR_MIN_DF and df < MIN_DOCUMENT_FREQUENCY and word not in domain:
             continue
         idf = math.log(1 + (documents - df + 0.5) / (df + 0.5))
         if len(word) == 1:
