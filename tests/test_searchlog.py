@@ -150,7 +150,7 @@ def test_the_log_keeps_only_recent_rows_up_to_a_limit(tmp_path):
     assert clicks == 0
 
 
-def test_a_full_queue_drops_rows_instead_of_waiting(tmp_path, monkeypatch):
+def test_a_full_queue_drops_rows_instead_of_waiting(tmp_path, monkeypatch, caplog):
     import casebook.web.searchlog as searchlog
 
     monkeypatch.setattr(searchlog, "QUEUE_SIZE", 2)
@@ -164,5 +164,8 @@ def test_a_full_queue_drops_rows_instead_of_waiting(tmp_path, monkeypatch):
         log.record_search(f"检索{i}", {}, 1)
     assert time.monotonic() - started < 1
     assert log.lost == 3
+    assert [r.getMessage() for r in caplog.records if r.name == "casebook.searchlog"] == [
+        f"search log {log.path} falls behind: rows beyond 2 waiting are dropped"
+    ]
     assert not log.flush(timeout=0.1)  # /insights waits a moment at most
     blocker.release()

@@ -87,6 +87,7 @@ class SearchLog:
         self.error: str | None = None  # the current failure, None while writes succeed
         self._queue: queue.Queue = queue.Queue(maxsize=QUEUE_SIZE)
         self._pending = 0  # rows queued and not yet written or given up
+        self._overflowed = False  # said once in the server log
         self._done = threading.Condition()
         self._writer: threading.Thread | None = None
         self._start_lock = threading.Lock()
@@ -111,6 +112,9 @@ class SearchLog:
         try:
             self._queue.put_nowait((sql, params))
         except queue.Full:
+            if not self._overflowed:
+                self._overflowed = True
+                log.warning("search log %s falls behind: rows beyond %d waiting are dropped", self.path, QUEUE_SIZE)
             self._finish(1, lost=True)
 
     def _finish(self, rows: int, lost: bool = False) -> None:
