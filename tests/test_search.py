@@ -273,7 +273,7 @@ def test_json_shape(casebook):
         "snippet",
         "url",
     }
-    assert set(data["facets"]) == {"category", "outcome", "province", "type"}
+    assert set(data["facets"]) == {"category", "outcome", "province", "channel", "insured", "type"}
 
 
 def test_precedent_amounts_cover_all_matches_and_keep_refunds_apart(casebook):
@@ -345,3 +345,10 @@ def test_type_facet_counts_ignore_their_own_filter(casebook):
     cases_only = search(casebook, "受理", types=("case",))
     assert cases_only.facets["type"] == everything.facets["type"]
     assert everything.facets["type"]["manual"] == 1 and all(h.type == "case" for h in cases_only.hits)
+
+
+def test_channel_and_insured_filters_with_counts(casebook):
+    assert ids(search(casebook, "", channels=("12305电话",))) == ["TD-2023-001"]
+    assert sorted(ids(search(casebook, "", insured=("否",)))) == ["SH-2020-001", "TD-2023-001"]
+    facets = search(casebook, "", types=("case",)).facets
+    assert facets["insured"] == {"否": 2, "是": 1} and facets["channel"]["12305电话"] == 1

@@ -439,3 +439,12 @@ def test_a_search_page_with_its_css_and_js_stays_under_100_kb(client):
             total += len(response.get_data())
     assert total < 100_000, total
     assert not re.search(r'(?:href|src|action)="(?:https?:)?//', html)  # nothing fetched from elsewhere
+
+
+def test_channel_and_insured_are_filters_on_the_page(client):
+    html = text_of(client.get("/?insured=否&channel=12305电话"))
+    assert hit_ids(html) == ["TD-2023-001"]
+    assert "申诉渠道为“12305电话”，保价为“否”：共 1 条" in html
+    assert client.get("/?insured=也许").status_code == 400
+    form = text_of(client.get("/advanced"))
+    assert "<option>12305电话</option>" in form and 'name="insured"' in form

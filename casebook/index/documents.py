@@ -25,10 +25,12 @@ def to_documents(case: Case) -> list[dict]:
         "related": ",".join(case.related),
         "amount": round(case.amount * 100) if case.amount is not None else -1,
     }
-    for name in ("category", "outcome", "service", "province"):
+    for name in ("category", "outcome", "service", "province", "channel"):
         value = getattr(case, name)
         if value:
             common[name] = value
+    if case.insured is not None:
+        common["insured"] = "是" if case.insured else "否"
     whole = dict(common, key=case.id, meta=meta, body=case.body)
     if case.type == "case":
         whole.update(kind="case", summary=case.summary or "", tags=" ".join(case.tags + case.legal_basis))

@@ -8,7 +8,7 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from casebook.index.analysis import CaseTokenizer
 
 # Bump when documents or analysis change meaning: an index of another version is rebuilt.
-SCHEMA_VERSION = 9  # 9: sub-words weigh less; id and kind are columns (for folding)
+SCHEMA_VERSION = 10  # 10: channel and insured are filters; 9: sub-words weigh less; id and kind are columns
 
 # Searched text fields and their weights: title and summary rank above the text.
 TEXT_FIELDS = {
@@ -72,6 +72,8 @@ def build_schema(tokenizer: CaseTokenizer) -> Schema:
         outcome=ID(stored=True, sortable=True),
         service=ID(stored=True, sortable=True),
         province=ID(stored=True, sortable=True),
+        channel=ID(stored=True, sortable=True),
+        insured=ID(stored=True),  # 是 | 否, absent when the case does not say
         region=STORED,
         date=ID(stored=True, sortable=True),
         year=NUMERIC(int, bits=32, stored=True, sortable=True, signed=False),

@@ -27,7 +27,8 @@ def relaxations(searcher, request: SearchRequest) -> list[Relaxation]:
             loosened = replace(request, **{_PLURAL[name]: tuple(v for v in values if v != value)}, page=1)
             n = searcher.count(loosened)
             if n:
-                out.append(Relaxation("drop_filter", f"去掉筛选“{value}”", value, n, request.q, {name: value}))
+                shown = f"保价：{value}" if name == "insured" else value
+                out.append(Relaxation("drop_filter", f"去掉筛选“{shown}”", value, n, request.q, {name: value}))
     if request.year_from is not None or request.year_to is not None:
         loosened = replace(request, year_from=None, year_to=None, page=1)
         n = searcher.count(loosened)
@@ -92,6 +93,8 @@ _PLURAL = {
     "type": "types",
     "service": "services",
     "province": "provinces",
+    "channel": "channels",
+    "insured": "insured",
 }
 
 

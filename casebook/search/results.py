@@ -23,6 +23,8 @@ class SearchRequest:
     types: tuple[str, ...] = ()
     services: tuple[str, ...] = ()
     provinces: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+    insured: tuple[str, ...] = ()  # 是 and/or 否
     year_from: int | None = None
     year_to: int | None = None
     amount_min: float | None = None  # yuan paid, inclusive
@@ -61,6 +63,8 @@ class SearchRequest:
             "type": self.types,
             "service": self.services,
             "province": self.provinces,
+            "channel": self.channels,
+            "insured": self.insured,
         }
 
 

@@ -213,12 +213,15 @@ class Searcher:
         return rows[np.lexsort((key, weak, is_manual))]
 
     def _facets(self, request, plan, matching: int, rows, manual_row) -> dict[str, dict[str, int]]:
-        """Count category, outcome and province values (each ignoring its own filter), and types."""
+        """Count category, outcome, province, channel and insured values (each ignoring its own
+        filter), and types."""
         facets = {}
         for name, selected in (
             ("category", request.categories),
             ("outcome", request.outcomes),
             ("province", request.provinces),
+            ("channel", request.channels),
+            ("insured", request.insured),
         ):
             base = matching
             if selected:  # a facet's counts ignore its own filter, so other values stay choosable

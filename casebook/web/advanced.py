@@ -23,6 +23,8 @@ PASSED = (
     "category",
     "outcome",
     "province",
+    "channel",
+    "insured",
     "service",
     "type",
     "year_from",
@@ -60,14 +62,15 @@ def advanced_page():
         return redirect(advanced_url(request.args), code=303)
     casebook = book()
     taxonomy = casebook.taxonomy
-    provinces = casebook.searcher().docsets.values("province")
+    docsets = casebook.searcher().docsets
     return render_template(
         "advanced.html",
         fields=SCOPED_FIELDS,
         categories=taxonomy.choices("categories"),
         outcomes=taxonomy.choices("outcomes"),
         services=taxonomy.choices("services"),
-        provinces=provinces,
+        provinces=docsets.values("province"),
+        channels=docsets.values("channel"),
     )
 
 

@@ -26,6 +26,8 @@ PARAM_LABELS = {
     "type": "类型",
     "service": "业务",
     "province": "省份",
+    "channel": "申诉渠道",
+    "insured": "保价",
     "id": "案例编号",
     "format": "格式",
 }

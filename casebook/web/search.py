@@ -89,12 +89,15 @@ def _view(args: MultiDict, result, search_id: int | None = None) -> dict:
                 args, "category", taxonomy.choices("categories"), result.facets["category"], categories
             ),
             "outcome": facet_values(args, "outcome", taxonomy.choices("outcomes"), result.facets["outcome"], outcomes),
-            "province": facet_values(
-                args,
-                "province",
-                tuple(dict.fromkeys([*result.facets.get("province", {}), *args.getlist("province")])),
-                result.facets.get("province", {}),
-            ),
+            **{
+                name: facet_values(
+                    args,
+                    name,
+                    tuple(dict.fromkeys([*result.facets.get(name, {}), *args.getlist(name)])),
+                    result.facets.get(name, {}),
+                )
+                for name in ("province", "channel", "insured")
+            },
         },
         "types": [
             (

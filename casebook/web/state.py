@@ -22,6 +22,8 @@ MULTI = {
     "type": "types",
     "service": "services",
     "province": "provinces",
+    "channel": "channels",
+    "insured": "insured",
 }
 STATE_KEYS = (
     "q",
@@ -31,6 +33,8 @@ STATE_KEYS = (
     "type",
     "service",
     "province",
+    "channel",
+    "insured",
     "year_from",
     "year_to",
     "amount_min",
@@ -61,6 +65,8 @@ FILTER_LABELS = (
     ("type", "类型"),
     ("service", "业务"),
     ("province", "省份"),
+    ("channel", "申诉渠道"),
+    ("insured", "保价"),
 )
 
 
@@ -99,6 +105,7 @@ def request_from_args(args: MultiDict, taxonomy: Taxonomy, per_page: int = 10) -
             "outcome": taxonomy.choices("outcomes"),
             "type": ("case", "manual"),
             "service": taxonomy.choices("services"),
+            "insured": ("是", "否"),
         }.get(name)
         for value in chosen:
             if allowed is not None and value not in allowed:
