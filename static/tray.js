@@ -139,6 +139,9 @@
 
   window.CasebookTray = {
     init: function () {
+      // On a phone every page starts with the tray folded: an open panel would cover the page.
+      var tray = load();
+      if (tray.open && window.matchMedia && window.matchMedia("(max-width: 48rem)").matches) { tray.open = false; save(tray, true); }
       document.querySelectorAll(".tray-add").forEach(function (b) {
         b.hidden = false;
         b.addEventListener("click", function () {

@@ -139,6 +139,11 @@ def test_phone_width_folds_the_filters_above_the_results(page, server):
     assert facet.is_visible() and facet.bounding_box()["y"] < results["y"] + 1000
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     page.screenshot(path=str(SCREENSHOTS / "search-phone.png"), full_page=False)
+    page.goto(server + "/?type=case&per_page=2")
+    links = page.locator("nav.pages a, nav.pages strong")
+    assert links.count() >= 4
+    for box in (links.nth(i).bounding_box() for i in range(links.count())):
+        assert box["width"] >= 24 and box["height"] >= 24  # WCAG 2.2 target size
     assert page.problems == []
 
 
