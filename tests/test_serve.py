@@ -163,3 +163,17 @@ def test_waitress_options_come_from_the_settings():
     assert options["channel_timeout"] == 12 and options["connection_limit"] == 345
     assert options["max_request_body_size"] == 2 * 6789 and options["asyncore_use_poll"] is True
     assert options["cleanup_interval"] <= 12
+
+
+def test_a_raw_chinese_url_is_served_not_refused_as_a_bad_uri(served):
+    base, _ = served
+    port = int(base.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall("GET /laws/《邮政法》?x=快递 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
+        answer = b""
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and (chunk := sock.recv(65536)):
+            answer += chunk
+    head, _, body = answer.decode("utf-8", "replace").partition("\r\n\r\n")
+    assert head.startswith("HTTP/1.1 200"), head
+    assert "《邮政法》(2015) 第四十七条" in body and "Bad URI" not in body

@@ -234,12 +234,13 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, watch: bool) -
 
     import waitress
 
-    from casebook.cli.serving import quiet_waitress, raise_open_file_limit, waitress_options
+    from casebook.cli.serving import accept_raw_utf8_uris, quiet_waitress, raise_open_file_limit, waitress_options
     from casebook.index.watcher import Watcher
     from casebook.web import create_app
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s: %(message)s")
     quiet_waitress()
+    accept_raw_utf8_uris()
     casebook = _casebook(ctx)
     report = _first_update(casebook)  # also looks at the kept index; a damaged one is rebuilt
     for problem in report.problems:

@@ -27,6 +27,28 @@ def waitress_options(settings: Settings) -> dict:
     }
 
 
+def accept_raw_utf8_uris() -> None:
+    """Let waitress take a request line with raw UTF-8 (`GET /laws/《邮政法》`) as its percent-encoded
+    form, instead of answering a bare English 'Bad URI'."""
+    # Browsers always percent-encode; curl, scripts and pasted links in some chat tools do not.
+    # Waitress's split_uri fails on any non-ASCII byte before the site sees the request.
+    from urllib.parse import quote_from_bytes
+
+    import waitress.parser
+
+    original = waitress.parser.split_uri
+    if getattr(original, "casebook", False):
+        return
+
+    def split_uri(uri: bytes):
+        if not uri.isascii():
+            uri = quote_from_bytes(uri, safe="/?#&=%:;@!$'()*+,~[]").encode("ascii")
+        return original(uri)
+
+    split_uri.casebook = True
+    waitress.parser.split_uri = split_uri
+
+
 def quiet_waitress() -> None:
     """Silence waitress's per-request 'Task queue depth' warning, which is normal under load."""
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
