@@ -187,14 +187,19 @@ def working_state(directory: Path) -> WorkingState | None:
     lines = found.split("\n")
     prefix, head = (lines[0], lines[1]) if len(lines) > 1 else ("", lines[0])
     status = _run(
-        ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--ignored=matching", "--no-renames", "--", "."],
+        ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--ignored=traditional", "--no-renames", "--", "."],
         directory,
     )
     if status is None:
         return None
     # Porcelain paths are relative to the repository's top, whatever the working directory.
-    paths = (entry[3:] for entry in status.split("\0") if len(entry) > 3)
-    return WorkingState(head.strip(), frozenset(p[len(prefix) :] for p in paths if p.startswith(prefix)))
+    dirty = set()
+    for path in (entry[3:] for entry in status.split("\0") if len(entry) > 3):
+        if path.startswith(prefix):
+            dirty.add(path[len(prefix) :].rstrip("/"))
+        elif prefix.startswith(path):
+            dirty.add("")  # the directory itself is untracked or ignored: git knows nothing inside
+    return WorkingState(head.strip(), frozenset(dirty))
 
 
 def changed_between(directory: Path, old: str, new: str) -> set[str] | None:

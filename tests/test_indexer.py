@@ -192,3 +192,22 @@ def test_in_a_git_work_tree_only_what_git_reports_is_looked_at(tmp_path):
     with Manifest(current_generation(tmp_path / "index")) as manifest:
         assert manifest.meta("git") == {"head": git(tmp_path, "rev-parse", "HEAD").strip(), "dirty": []}
     book.close()
+
+
+def test_a_tree_git_ignores_is_listed_not_trusted_to_git(tmp_path):
+    import shutil
+
+    from .test_following import FIXTURES, git
+
+    shutil.copytree(FIXTURES / "kb", tmp_path / "out" / "cases")
+    (tmp_path / ".gitignore").write_text("out/\n", encoding="utf-8")
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-qm", "Start")
+    book = Casebook(Settings(cases_dir=tmp_path / "out" / "cases", index_dir=tmp_path / "index"))
+    book.update_index()
+    path = tmp_path / "out" / "cases" / "cases" / "SJ-2019-001.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("三次爽约", "三次爽约，还把纸箱弄湿"), encoding="utf-8")
+    report = book.update_index()
+    assert (report.updated, report.looked) == (1, 9) and total(book, "纸箱弄湿") == 1
+    book.close()

@@ -87,7 +87,7 @@ def _git_hints(cases_dir: Path, manifest: Manifest, state: WorkingState | None) 
         if between is None:
             return None  # history rewritten past the indexed commit
         paths |= between
-    return sorted(paths) if len(paths) <= GIT_HINTS else None
+    return sorted(paths) if len(paths) <= GIT_HINTS and "" not in paths else None
 
 
 def update_generation(
