@@ -187,12 +187,13 @@ def working_state(directory: Path) -> WorkingState | None:
     lines = found.split("\n")
     prefix, head = (lines[0], lines[1]) if len(lines) > 1 else ("", lines[0])
     status = _run(
-        ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--ignored=traditional", "--no-renames", "--", "."],
+        ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--ignored=matching", "--no-renames", "--", "."],
         directory,
     )
     if status is None:
         return None
-    # Porcelain paths are relative to the repository's top, whatever the working directory.
+    # Porcelain paths are relative to the repository's top, whatever the working directory. An
+    # ignored folder is named once ("dir/"): the update then lists that folder itself.
     dirty = set()
     for path in (entry[3:] for entry in status.split("\0") if len(entry) > 3):
         if path.startswith(prefix):

@@ -211,3 +211,23 @@ def test_a_tree_git_ignores_is_listed_not_trusted_to_git(tmp_path):
     report = book.update_index()
     assert (report.updated, report.looked) == (1, 9) and total(book, "纸箱弄湿") == 1
     book.close()
+
+
+def test_an_ignored_folder_inside_the_cases_is_listed(tmp_path):
+    import shutil
+
+    from .test_following import FIXTURES, git
+
+    shutil.copytree(FIXTURES / "kb", tmp_path / "cases")
+    (tmp_path / ".gitignore").write_text("drafts/\n", encoding="utf-8")
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-qm", "Start")
+    book = Casebook(Settings(cases_dir=tmp_path / "cases", index_dir=tmp_path / "index"))
+    book.update_index()
+    (tmp_path / "cases" / "drafts").mkdir()
+    text = (tmp_path / "cases" / "cases" / "WG-2025-001.md").read_text(encoding="utf-8")
+    (tmp_path / "cases" / "drafts" / "WG-2026-001.md").write_text(text.replace("WG-2025-001", "WG-2026-001"), "utf-8")
+    report = book.update_index()
+    assert (report.added, report.looked) == (1, 1)
+    book.close()
