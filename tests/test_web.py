@@ -448,3 +448,18 @@ def test_channel_and_insured_are_filters_on_the_page(client):
     assert client.get("/?insured=也许").status_code == 400
     form = text_of(client.get("/advanced"))
     assert "<option>12305电话</option>" in form and 'name="insured"' in form
+
+
+def test_long_facets_show_six_values_and_fold_the_rest(shipped):
+    client = create_app(casebook=shipped, test_config={"TESTING": True}).test_client()
+
+    def provinces(html: str) -> tuple[str, str]:
+        section = html[html.index("<h2>省份</h2>") : html.index("<h2>申诉渠道</h2>")]
+        shown, _, folded = section.partition('<details class="more-values"')
+        return shown, folded
+
+    shown, folded = provinces(text_of(client.get("/")))
+    assert shown.count('class="facet-value') == 6 and "其余" in folded and not folded.startswith(" open")
+    hidden = re.findall(r'</span>([^<]+) <span class="count">', folded)[0].strip()
+    _, folded = provinces(text_of(client.get("/?province=" + quote(hidden))))
+    assert folded.startswith(" open>")  # a chosen value among the folded ones keeps its list open
