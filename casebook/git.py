@@ -1,6 +1,7 @@
-"""What git knows about the case files: the last commit of each, and the recent changes.
+"""The one place that runs git: what it knows about the case files, and a runner for the rest.
 
-Both functions run one `git log` over a directory and read its output as a stream, stopping
+`run` serves the pack versions and the hook installer; `file_history` and `recent_changes`
+run one `git log` over a directory and read its output as a stream, stopping
 (and ending git) as soon as they have their answer. Paths are posix and relative to the
 directory asked about, so passing the cases dir gives keys such as `delay/YW-2021-001.md`.
 Outside a git work tree, in a repository without commits, or without git, they return an
@@ -10,6 +11,7 @@ empty answer and never raise: history is a nicety the site can do without.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from collections.abc import Iterator
 from contextlib import closing
@@ -103,6 +105,44 @@ def recent_changes(repo_dir: Path, cases_dir: Path, limit: int = 20) -> list[Cha
     return changes
 
 
+def run(directory: Path, *args: str) -> str | None:
+    """Run a git command in directory; return its output, or None if git is missing or it fails."""
+    try:
+        done = subprocess.run(
+            _command(directory, *args),
+            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            encoding="utf-8",
+            errors="surrogateescape",  # file names that are not UTF-8 come back as they are on disk
+            env=_environment(),
+            check=False,
+        )
+    except OSError:
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
+def available() -> bool:
+    """Say whether a git command can be found."""
+    return shutil.which("git") is not None
+
+
+def work_tree_root(directory: Path) -> Path | None:
+    """Return the top of the git work tree holding `directory`, or None."""
+    out = run(directory, "rev-parse", "--show-toplevel")
+    return Path(out.strip()).resolve() if out else None
+
+
+def _command(directory: Path, *args: str) -> list[str]:
+    return [*_GIT, "-C", str(directory), *args]
+
+
+def _environment() -> dict[str, str]:
+    """Return the environment for git without the variables that pin it to another repository."""
+    # Inside a git hook GIT_DIR and friends point at the hook's repository, often relatively.
+    return {k: v for k, v in os.environ.items() if k not in _REPOSITORY_VARIABLES}
+
+
 def _relative(base: Path, path: Path) -> str | None:
     """Return path relative to base as posix text ('.' for base itself), or None if outside."""
     # Both are resolved, so a relative path means relative to the working directory.
@@ -127,12 +167,10 @@ def _log(directory: Path, names: str) -> Iterator[tuple[Commit, list[str]]]:
     """Yield each commit touching directory, newest first, with its file fields (relative paths)."""
     # Nothing is raised: a missing git, a directory outside a work tree or a repository without
     # commits all end the stream quietly.
-    command = [*_GIT, "-C", str(directory), "log", "--no-color", _FORMAT, names, "-z", "--relative", "--", "."]
-    # Inside a git hook GIT_DIR and friends point at the hook's repository, often relatively.
-    env = {k: v for k, v in os.environ.items() if k not in _REPOSITORY_VARIABLES}
+    command = _command(directory, "log", "--no-color", _FORMAT, names, "-z", "--relative", "--", ".")
     try:
         proc = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, env=env
+            command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, env=_environment()
         )
     except OSError:
         return
@@ -181,14 +219,21 @@ class WorkingState:
 
 def working_state(directory: Path) -> WorkingState | None:
     """Return HEAD and the dirty files under `directory` (git's own stat cache), or None outside git."""
-    found = _run(["rev-parse", "--show-prefix", "HEAD"], directory)
+    found = run(directory, "rev-parse", "--show-prefix", "HEAD")
     if found is None:
         return None
     lines = found.split("\n")
     prefix, head = (lines[0], lines[1]) if len(lines) > 1 else ("", lines[0])
-    status = _run(
-        ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--ignored=matching", "--no-renames", "--", "."],
+    status = run(
         directory,
+        "status",
+        "--porcelain=v1",
+        "-z",
+        "--untracked-files=all",
+        "--ignored=matching",
+        "--no-renames",
+        "--",
+        ".",
     )
     if status is None:
         return None
@@ -205,22 +250,5 @@ def working_state(directory: Path) -> WorkingState | None:
 
 def changed_between(directory: Path, old: str, new: str) -> set[str] | None:
     """Return the files under `directory` that differ between two commits, or None if git cannot say."""
-    found = _run(["diff", "--name-only", "-z", "--no-renames", "--relative", old, new, "--", "."], directory)
+    found = run(directory, "diff", "--name-only", "-z", "--no-renames", "--relative", old, new, "--", ".")
     return None if found is None else {p for p in found.split("\0") if p}
-
-
-def _run(args: list[str], directory: Path) -> str | None:
-    """Run one git command in `directory`; return its output, or None when it fails."""
-    env = {k: v for k, v in os.environ.items() if k not in _REPOSITORY_VARIABLES}
-    try:
-        proc = subprocess.run(
-            [*_GIT, "-C", str(directory), *args],
-            capture_output=True,
-            encoding="utf-8",
-            errors="surrogateescape",
-            env=env,
-            stdin=subprocess.DEVNULL,
-        )
-    except OSError:
-        return None
-    return proc.stdout.rstrip("\n") if proc.returncode == 0 else None

@@ -18,7 +18,8 @@ from docx.oxml.ns import qn
 from casebook.content.loader import load_tree
 from casebook.content.taxonomy import load_taxonomy
 from casebook.errors import NotFoundError
-from casebook.packs.handout import TRAINEE, TRAINER, build_handouts, read_manifest
+from casebook.packs.handout import TRAINEE, TRAINER, read_manifest
+from casebook.packs.library import build_handouts
 from casebook.packs.offline import build_offline
 from casebook.packs.pack import check_packs, find_packs, load_pack
 from casebook.packs.versions import case_versions, pack_status
@@ -446,3 +447,21 @@ def test_git_versions_and_status_diff(pack, cases_dir, tmp_path):
     assert [line.state for line in pack_status(pack, {**built, "QT-2022-001": first}, current, cases_dir, cases)][
         -1
     ] == "dropped"
+
+
+def test_an_invalid_pack_is_reported_as_invalid_not_missing(cases_dir, tmp_path):
+    from casebook.config import Settings
+    from casebook.service import Casebook
+    from casebook.web import create_app
+
+    write_pack(cases_dir.parent / "packs", "title: 培训\ncases: [NO-SUCH-1]\n", "broken.yaml")
+    book = Casebook(Settings(cases_dir=cases_dir, index_dir=tmp_path / "ix"))
+    client = create_app(casebook=book, test_config={"TESTING": True}).test_client()
+    try:
+        for url in ("/packs/broken", "/packs/broken/trainer.docx"):
+            response = client.get(url)
+            assert response.status_code == 404
+            assert "培训包“broken”有错误，请用 casebook check 查看。" in response.get_data(as_text=True)
+        assert "没有名为“absent”的培训包。" in client.get("/packs/absent/trainee.html").get_data(as_text=True)
+    finally:
+        book.close()

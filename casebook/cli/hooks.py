@@ -9,13 +9,12 @@ Casebook did not write is only replaced when forced.
 
 from __future__ import annotations
 
-import os
 import shlex
 import shutil
 import stat
-import subprocess
 from pathlib import Path
 
+from casebook import git
 from casebook.errors import ConfigError
 
 HOOK_MARKER = "# casebook pre-commit hook"
@@ -98,20 +97,11 @@ def install_hook(
 
 def _locate(repo_dir: Path) -> tuple[Path, Path]:
     """Return the top of the work tree and the hooks folder git uses; raise ConfigError."""
-    env = {k: v for k, v in os.environ.items() if k not in ("GIT_DIR", "GIT_WORK_TREE")}
-    try:
-        done = subprocess.run(
-            ["git", "-C", str(repo_dir), "rev-parse", "--show-toplevel", "--git-path", "hooks"],
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            env=env,
-            check=False,
-        )
-    except OSError as exc:
-        raise ConfigError(f"git is needed to install the hook but could not be run: {exc}") from None
-    lines = done.stdout.splitlines()
-    if done.returncode != 0 or len(lines) != 2:
+    if not git.available():
+        raise ConfigError("git is needed to install the hook but was not found on PATH")
+    out = git.run(repo_dir, "rev-parse", "--show-toplevel", "--git-path", "hooks")
+    lines = (out or "").splitlines()
+    if len(lines) != 2:
         raise ConfigError(f"not inside a git work tree: {repo_dir} (run 'git init' or 'git clone' first)")
     top = Path(lines[0])
     hooks = Path(lines[1])

@@ -9,23 +9,10 @@ from pathlib import Path
 
 import click
 
-from casebook.config import settings_from_env
+from casebook.cli.context import open_casebook
 from casebook.errors import CasebookError, ContentError, QueryError
 from casebook.search.results import MAX_PER_PAGE, SORTS, SearchRequest
 from casebook.web.api import result_json
-
-
-def _casebook(ctx: click.Context):
-    """Return the Casebook for this invocation, built once from the global options."""
-    from casebook.service import Casebook
-
-    if "casebook" not in ctx.obj:
-        try:
-            ctx.obj["casebook"] = Casebook(settings_from_env(**ctx.obj["options"]))
-            ctx.find_root().call_on_close(ctx.obj["casebook"].close)
-        except CasebookError as exc:
-            raise click.ClickException(str(exc)) from None
-    return ctx.obj["casebook"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -53,7 +40,7 @@ def check(ctx: click.Context, strict: bool) -> None:
     """Validate every case, manual, pack and data file; print path:line:col: message."""
     from casebook.checking import check_all
 
-    report = check_all(_casebook(ctx))
+    report = check_all(open_casebook(ctx))
     for problem in report.problems:
         click.echo(str(problem))
     errors, warnings = len(report.errors), len(report.warnings)
@@ -68,7 +55,7 @@ def check(ctx: click.Context, strict: bool) -> None:
 @click.pass_context
 def index(ctx: click.Context, full: bool, strict: bool) -> None:
     """Build or update the search index; invalid files are reported and skipped."""
-    casebook = _casebook(ctx)
+    casebook = open_casebook(ctx)
     progress = _progress_bar() if sys.stderr.isatty() else None
     try:
         report = casebook.update_index(full=full, progress=progress)
@@ -113,7 +100,7 @@ def _progress_bar():
 @click.pass_context
 def search(ctx, query, category, outcome, types, service, year_from, year_to, sort, page, limit, as_json):
     """Search the cases; QUERY '-' reads one query per line from standard input."""
-    casebook = _casebook(ctx)
+    casebook = open_casebook(ctx)
     queries = (line.rstrip("\n") for line in sys.stdin) if query == "-" else [query]
     for text in queries:
         request = SearchRequest(
@@ -165,7 +152,7 @@ def analyze(ctx: click.Context, text: str, as_query: bool) -> None:
     """Show the tokens a text becomes; * marks user-dictionary words."""
     from casebook.index.analysis import get_segmenter, normalise
 
-    casebook = _casebook(ctx)
+    casebook = open_casebook(ctx)
     vocabulary = casebook.vocabulary
     userwords = {normalise(w) for w, _ in vocabulary.words}
     segmenter = get_segmenter(casebook.settings.segmenter, vocabulary.words)
@@ -189,7 +176,7 @@ def new(ctx: click.Context, category: str | None, title: str | None, manual: boo
     from casebook.content.scaffold import new_case
     from casebook.errors import ConfigError
 
-    casebook = _casebook(ctx)
+    casebook = open_casebook(ctx)
     try:
         path = new_case(casebook.cases_dir, casebook.taxonomy, category, title=title, manual=manual)
     except (ConfigError, ContentError) as exc:
@@ -205,7 +192,7 @@ def install_hook_command(ctx: click.Context, force: bool) -> None:
     from casebook.cli.hooks import install_hook
     from casebook.errors import ConfigError
 
-    casebook = _casebook(ctx)
+    casebook = open_casebook(ctx)
     command = sys.argv[0] if Path(sys.argv[0]).name.startswith("casebook") else "casebook"
     try:
         hook = install_hook(casebook.cases_dir, command, force=force, cases_dir=casebook.cases_dir)
@@ -241,7 +228,7 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, watch: bool) -
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s: %(message)s")
     quiet_waitress()
     accept_raw_utf8_uris()
-    casebook = _casebook(ctx)
+    casebook = open_casebook(ctx)
     report = _first_update(casebook)  # also looks at the kept index; a damaged one is rebuilt
     for problem in report.problems:
         click.echo(str(problem), err=True)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from casebook.cli.context import open_casebook
 from casebook.errors import CasebookError, display_path
 
 
@@ -15,10 +16,9 @@ def pack() -> None:
 
 
 def _library(ctx: click.Context):
-    from casebook.cli.main import _casebook
     from casebook.packs.library import open_library
 
-    return open_library(_casebook(ctx))
+    return open_library(open_casebook(ctx))
 
 
 def _load(library, path: Path):

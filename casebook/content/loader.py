@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from casebook.content.frontmatter import Mapping, parse, split
+from casebook.content.identity import duplicate_id, later_duplicates
 from casebook.content.model import (
     CASE_SECTIONS,
     FIELDS,
@@ -229,20 +230,9 @@ def load_tree(
         if case is not None:
             result.cases.append(case)
     result.problems.extend(check_links(result.cases))
-    dropped = {id(c) for c in duplicates_to_drop(result.cases)}
+    dropped = {id(case) for case, _ in later_duplicates(result.cases, lambda case: case.id)}
     result.cases = [c for c in result.cases if id(c) not in dropped]
     return result
-
-
-def duplicates_to_drop(cases: list[Case]) -> list[Case]:
-    """Return every case whose id an earlier file (in path order) already uses."""
-    seen: set[str] = set()
-    dropped = []
-    for case in cases:
-        if case.id in seen:
-            dropped.append(case)
-        seen.add(case.id)
-    return dropped
 
 
 def check_links(cases: list[Case]) -> list[Problem]:
@@ -255,11 +245,7 @@ def check_links(cases: list[Case]) -> list[Problem]:
         if len(owners) > 1:
             for owner in owners:
                 others = ", ".join(o.path for o in owners if o is not owner)
-                problems.append(
-                    Problem(
-                        owner.path, _line_of(owner, "id"), 1, f"id: duplicate id '{case_id}', also used in {others}"
-                    )
-                )
+                problems.append(duplicate_id(owner.path, _line_of(owner, "id"), case_id, others))
     for case in cases:
         for target in case.related:
             if target not in by_id:

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
+from casebook.content.identity import duplicate_id, later_duplicates
 from casebook.content.taxonomy import Taxonomy
 from casebook.content.tree import MAX_DEPTH, scan_tree
 from casebook.content.vocabulary import Vocabulary
-from casebook.errors import Problem
 from casebook.git import working_state
 from casebook.index.analysis import CaseTokenizer
 from casebook.index.generations import (
@@ -183,17 +183,11 @@ def build_part(
 
 def _drop_duplicates(generation: Path, entries: dict[str, Entry], report: IndexReport) -> None:
     """Keep the first file (in path order) of each id that files indexed apart both used."""
-    first: dict[str, str] = {}
     dropped = []
-    for rel in sorted(entries):
-        case_id = entries[rel].id
-        if case_id in first:
-            dropped.append(rel)
-            message = f"id: duplicate id '{case_id}', also used in {first[case_id]}"
-            report.problems.append(Problem(rel, 1, 1, message))
-            report.skipped.append(rel)
-        else:
-            first[case_id] = rel
+    for rel, owner in later_duplicates(sorted(entries), lambda rel: entries[rel].id):
+        dropped.append(rel)
+        report.problems.append(duplicate_id(rel, 1, entries[rel].id, owner))
+        report.skipped.append(rel)
     if not dropped:
         return
     from whoosh import index as whoosh_index

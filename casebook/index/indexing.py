@@ -6,6 +6,7 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 
+from casebook.content.identity import duplicate_id
 from casebook.content.loader import parse_case
 from casebook.errors import Problem, display_path
 from casebook.index.documents import to_documents
@@ -46,11 +47,7 @@ def index_file(writer, cases_dir, rel, stat, taxonomy, seen_ids, report, raw: by
     shown = display_path(path)
     case, problems = parse_case(path.read_bytes() if raw is None else raw, shown, taxonomy)
     if case is not None and case.id in seen_ids:
-        problems.append(
-            Problem(
-                shown, case.lines.get("id", 1), 1, f"id: duplicate id '{case.id}', also used in {seen_ids[case.id]}"
-            )
-        )
+        problems.append(duplicate_id(shown, case.lines.get("id", 1), case.id, seen_ids[case.id]))
         case = None
     report.problems.extend(problems)
     if case is None:

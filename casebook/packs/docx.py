@@ -189,10 +189,11 @@ def _rezip(data: bytes, stamp: str) -> bytes:
 
 
 class _HtmlWriter(HTMLParser):
-    """Turn sanitised Markdown HTML (see handout.ALLOWED_TAGS) into Word paragraphs and runs."""
+    """Turn sanitised Markdown HTML (see content/markdown.py) into Word paragraphs and runs."""
 
-    _HEADINGS = {"h3": "Heading 3", "h4": "Heading 3", "h5": "Heading 3", "h6": "Heading 3"}
-    _BLOCK_ENDS = {"p", "li", "pre", "tr", *_HEADINGS}
+    # Case sections are Heading 2 already: a heading inside one (or in notes) sits below them.
+    _HEADINGS = {"h2": "Heading 3", "h3": "Heading 3", "h4": "Heading 3", "h5": "Heading 3", "h6": "Heading 3"}
+    _BLOCK_ENDS = {"p", "li", "pre", "tr", "dt", "dd", *_HEADINGS}
 
     def __init__(self, document: DocumentType):
         super().__init__(convert_charrefs=True)
@@ -222,7 +223,7 @@ class _HtmlWriter(HTMLParser):
             self.lists[-1][1] += 1
             kind, count = self.lists[-1]
             self._start(prefix="• " if kind == "ul" else f"{count}. ")
-        elif tag == "p" and not (self.paragraph is not None and self.lists):
+        elif tag in ("p", "dt", "dd") and not (self.paragraph is not None and self.lists):
             self._start()
         elif tag in self._HEADINGS:
             self._start(self._HEADINGS[tag])

@@ -1,7 +1,7 @@
 """Printable handouts of a training pack: a trainee and a trainer version, as HTML and DOCX.
 
 One data object per edition (`Handout`), rendered twice: by the Jinja templates in
-`packs/templates/` into self-contained, print-ready HTML, and by `handout_docx` into Word.
+`packs/templates/` into self-contained, print-ready HTML, and by `packs/docx.py` into Word.
 The same pack at the same case versions always gives byte-identical files: nothing depends on
 the clock, and the only date is the pack's own.
 """
@@ -14,24 +14,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
-import markdown
-import nh3
 from markupsafe import Markup
 
+from casebook.content.markdown import render_markdown
 from casebook.content.model import FIELDS_BY_NAME, Case
 from casebook.errors import NotFoundError
-from casebook.packs.docx import write_docx
 from casebook.packs.pack import Pack, pack_fingerprint
 
 TEMPLATE_PACKAGE = "casebook.packs"
 TEMPLATE_DIR = "templates"
 MANIFEST_SUFFIX = ".manifest.json"
-
-# What sanitised Markdown may keep. No links or images: a handout carries no URL at all.
-ALLOWED_TAGS = {
-    "p", "br", "hr", "strong", "em", "b", "i", "u", "del", "sup", "sub", "code", "pre", "blockquote",
-    "ul", "ol", "li", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr", "th", "td",
-}  # fmt: skip
 
 FACTS = ("category", "subcategory", "service", "region", "date", "channel", "insured")
 
@@ -110,10 +102,9 @@ class Manifest:
     files: tuple[str, ...]
 
 
-def render_markdown(text: str) -> Markup:
-    """Render Markdown to HTML that keeps no raw HTML, link, image or attribute."""
-    html = markdown.markdown(text, extensions=["tables", "sane_lists"], output_format="html")
-    return Markup(nh3.clean(html, tags=ALLOWED_TAGS, attributes={}, url_schemes=set(), link_rel=None))
+def printable(text: str) -> Markup:
+    """Render Markdown for a handout: sanitised as on the site, but with no link or URL."""
+    return Markup(render_markdown(text, links=False))
 
 
 def compose_handout(pack: Pack, cases: Mapping[str, Case], versions: Mapping[str, str], edition: Edition) -> Handout:
@@ -138,9 +129,9 @@ def compose_handout(pack: Pack, cases: Mapping[str, Case], versions: Mapping[str
                 type=case.type,
                 facts=tuple(_facts(case, edition)),
                 summary=(case.summary or "") if edition.full else "",
-                notes=render_markdown(entry.notes) if edition.full and entry.notes else Markup(""),
+                notes=printable(entry.notes) if edition.full and entry.notes else Markup(""),
                 parts=tuple(
-                    Part(s.title, render_markdown(s.text))
+                    Part(s.title, printable(s.text))
                     for s in case.sections
                     if not (case.type == "case" and s.title in edition.hidden_sections)
                 ),
@@ -154,7 +145,7 @@ def compose_handout(pack: Pack, cases: Mapping[str, Case], versions: Mapping[str
         title=pack.title,
         audience=pack.audience,
         date=pack.date,
-        intro=render_markdown(pack.intro) if pack.intro else Markup(""),
+        intro=printable(pack.intro) if pack.intro else Markup(""),
         edition=edition,
         cases=tuple(shown),
         fingerprint=fingerprint,
@@ -206,32 +197,6 @@ def render_html(handout: Handout, env: jinja2.Environment | None = None) -> str:
 
 def output_name(pack: Pack, edition: Edition, suffix: str) -> str:
     return f"{pack.stem}-{edition.label}{suffix}"
-
-
-def build_handouts(pack: Pack, cases: Mapping[str, Case], out_dir: Path, versions: Mapping[str, str]) -> list[Path]:
-    """Write both editions as HTML and DOCX, and the manifest; return the paths written."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    env = environment()
-    written: list[Path] = []
-    fingerprint = ""
-    for edition in EDITIONS:
-        handout = compose_handout(pack, cases, versions, edition)
-        fingerprint = handout.fingerprint
-        html_path = out_dir / output_name(pack, edition, ".html")
-        html_path.write_bytes(render_html(handout, env).encode("utf-8"))
-        docx_path = out_dir / output_name(pack, edition, ".docx")
-        write_docx(handout, docx_path)
-        written += [html_path, docx_path]
-    manifest = {
-        "pack": pack.stem,
-        "title": pack.title,
-        "fingerprint": fingerprint,
-        "cases": [{"id": case_id, "version": versions[case_id]} for case_id in pack.ids],
-        "files": [p.name for p in written],
-    }
-    path = manifest_path(pack, out_dir)
-    path.write_bytes((json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
-    return [*written, path]
 
 
 def manifest_path(pack: Pack, out_dir: Path) -> Path:

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from casebook.content.model import Case
-from casebook.errors import Problem, display_path
-from casebook.packs.docx import docx_bytes
+from casebook.errors import Problem
+from casebook.packs.docx import docx_bytes, write_docx
 from casebook.packs.entries import PackEntry
-from casebook.packs.handout import EDITIONS, build_handouts, compose_handout, manifest_path, read_manifest, render_html
+from casebook.packs.handout import (
+    EDITIONS,
+    compose_handout,
+    environment,
+    manifest_path,
+    output_name,
+    read_manifest,
+    render_html,
+)
 from casebook.packs.offline import offline_html
 from casebook.packs.pack import Pack, find_packs, load_pack, packs_dir_for
 from casebook.packs.versions import StatusLine, case_versions, pack_status
@@ -48,11 +58,38 @@ def list_packs(library: Library) -> list[tuple[Path, Pack | None, list[Problem]]
 
 
 def find_pack(library: Library, stem: str) -> tuple[Pack | None, list[Problem]]:
-    """Return the pack whose file name (without suffix) is `stem`."""
+    """Return the pack whose file name (without suffix) is `stem`, or None and why: its errors,
+    or no problems at all when there is no such file."""
     for path, pack, problems in list_packs(library):
         if path.stem == stem:
             return pack, problems
-    return None, [Problem(display_path(library.packs_dir / f"{stem}.yaml"), 1, 1, "no such pack")]
+    return None, []
+
+
+def build_handouts(pack: Pack, cases: Mapping[str, Case], out_dir: Path, versions: Mapping[str, str]) -> list[Path]:
+    """Write both editions as HTML and DOCX, and the manifest; return the paths written."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    env = environment()
+    written: list[Path] = []
+    fingerprint = ""
+    for edition in EDITIONS:
+        handout = compose_handout(pack, cases, versions, edition)
+        fingerprint = handout.fingerprint
+        html_path = out_dir / output_name(pack, edition, ".html")
+        html_path.write_bytes(render_html(handout, env).encode("utf-8"))
+        docx_path = out_dir / output_name(pack, edition, ".docx")
+        write_docx(handout, docx_path)
+        written += [html_path, docx_path]
+    manifest = {
+        "pack": pack.stem,
+        "title": pack.title,
+        "fingerprint": fingerprint,
+        "cases": [{"id": case_id, "version": versions[case_id]} for case_id in pack.ids],
+        "files": [p.name for p in written],
+    }
+    path = manifest_path(pack, out_dir)
+    path.write_bytes((json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+    return [*written, path]
 
 
 def build(library: Library, pack: Pack, out_dir: Path) -> list[Path]:

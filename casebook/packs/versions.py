@@ -8,7 +8,6 @@ the file's content hash. Either way, equal versions mean equal content.
 from __future__ import annotations
 
 import hashlib
-import subprocess
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from casebook.content.model import Case
 from casebook.errors import NotFoundError
-from casebook.git import file_history
+from casebook.git import file_history, run, work_tree_root
 
 if TYPE_CHECKING:
     from casebook.packs.pack import Pack
@@ -79,34 +78,12 @@ def case_file(case: Case, cases_dir: Path) -> Path:
     raise NotFoundError(f"{case.id}: its file {case.path} no longer exists")
 
 
-def git_root(directory: Path) -> Path | None:
-    """Return the top of the git work tree holding `directory`, or None."""
-    out = _git(directory, "rev-parse", "--show-toplevel")
-    return Path(out.strip()).resolve() if out else None
-
-
-def _git(cwd: Path, *args: str) -> str | None:
-    """Run git; return its output, or None if git is missing or the command fails."""
-    try:
-        done = subprocess.run(
-            ["git", "-c", "core.quotePath=false", *args],
-            cwd=cwd,
-            capture_output=True,
-            encoding="utf-8",
-            errors="replace",
-            check=False,
-        )
-    except OSError:
-        return None
-    return done.stdout if done.returncode == 0 else None
-
-
 def _dirty_files(cases_dir: Path) -> set[Path]:
     """Return files under cases_dir that differ from HEAD or are untracked."""
-    root = git_root(cases_dir)
+    root = work_tree_root(cases_dir)
     if root is None:
         return set()
-    out = _git(root, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--", str(cases_dir.resolve()))
+    out = run(root, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--", str(cases_dir.resolve()))
     dirty: set[Path] = set()
     entries = iter((out or "").split("\0"))
     for entry in entries:
@@ -135,7 +112,7 @@ def pack_status(
 ) -> list[StatusLine]:
     """Compare each case of the pack with the version its handouts were built from."""
     lines: list[StatusLine] = []
-    root = git_root(cases_dir)
+    root = work_tree_root(cases_dir)
     for case_id in pack.ids:
         built, current = built_versions.get(case_id), current_versions.get(case_id)
         if current is None or case_id not in cases:
@@ -148,7 +125,7 @@ def pack_status(
             lines.append(StatusLine(case_id, "changed", built, current, note="content changed; no git history to diff"))
         else:
             path = case_file(cases[case_id], cases_dir).resolve()
-            diff = _git(root, "diff", "--no-color", "--no-ext-diff", built, "--", str(path))
+            diff = run(root, "diff", "--no-color", "--no-ext-diff", built, "--", str(path))
             if diff == "":  # later commits changed it back
                 lines.append(StatusLine(case_id, "unchanged", built, current, note="same content as built"))
             else:

@@ -9,13 +9,14 @@ from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from casebook.content.loader import split_sections
+from casebook.content.markdown import render_markdown
 from casebook.content.statutes import LAWS_DIR, Statute, load_statutes
 from casebook.errors import NotFoundError, QueryError
 from casebook.search.searcher import SearchRequest
 from casebook.web.api import case_path
 from casebook.web.context import book, bp, search_log
 from casebook.web.limits import whole_number
-from casebook.web.rendering import article_order, citation, parse_legal_basis, render_markdown
+from casebook.web.rendering import article_order, citation, parse_legal_basis
 from casebook.web.state import (
     request_from_args,
     url_for_args,

@@ -64,13 +64,7 @@ def pack_page(stem: str):
     lib = library()
     pack, problems = find_pack(lib, stem)
     if pack is None:
-        errors = [str(p) for p in problems if p.is_error and p.message != "no such pack"]
-        abort(
-            404,
-            description=f"培训包“{stem}”有错误，请用 casebook check 查看。"
-            if errors
-            else f"没有名为“{stem}”的培训包。",
-        )
+        abort(404, description=_missing(stem, problems))
     lines = status(lib, pack, lib.packs_dir / BUILD_DIR)
     entries = [(entry, lib.cases.get(entry.id)) for entry in pack.entries]
     return render_template("pack.html", pack=pack, entries=entries, status=lines, downloads=_downloads(stem))
@@ -83,10 +77,17 @@ def pack_file(stem: str, edition: str, fmt: str):
     if edition not in ("trainee", "trainer") or fmt not in ("html", "docx", "offline"):
         abort(404)
     lib = library()
-    pack, _ = find_pack(lib, stem)
+    pack, problems = find_pack(lib, stem)
     if pack is None:
-        abort(404, description=f"没有名为“{stem}”的培训包")
+        abort(404, description=_missing(stem, problems))
     return _send_pack(lib, pack, edition, fmt)
+
+
+def _missing(stem: str, problems) -> str:
+    """Say why a pack cannot be shown: it has errors, or there is no such pack."""
+    if any(p.is_error for p in problems):
+        return f"培训包“{stem}”有错误，请用 casebook check 查看。"
+    return f"没有名为“{stem}”的培训包。"
 
 
 @packs.route("/packs/tray", methods=["POST"])

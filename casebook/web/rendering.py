@@ -1,74 +1,11 @@
-"""Render case bodies: Markdown to HTML, then sanitised with an allow-list, and citations."""
+"""Render what cases cite and how they are cited: legal bases split into parts, one-line citations."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-import markdown
-import nh3
-from markdown.extensions.toc import TocExtension
-
-from casebook.content.model import anchor_for
-
-ALLOWED_TAGS = {
-    "p",
-    "br",
-    "hr",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "ul",
-    "ol",
-    "li",
-    "strong",
-    "em",
-    "b",
-    "i",
-    "code",
-    "pre",
-    "blockquote",
-    "table",
-    "thead",
-    "tbody",
-    "tr",
-    "th",
-    "td",
-    "a",
-    "sup",
-    "sub",
-    "del",
-    "dl",
-    "dt",
-    "dd",
-}
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "h2": {"id"}, "h3": {"id"}, "th": {"align"}, "td": {"align"}}
-URL_SCHEMES = {"http", "https", "mailto"}
-
 _LEGAL = re.compile(r"^《(?P<law>[^》]+)》\s*(?:[(（](?P<edition>\d{4})[)）])?\s*(?P<article>第[^\s]+条)?")
-
-
-def render_markdown(text: str) -> str:
-    """Return sanitised HTML for a Markdown body; headings get the same anchors as the index."""
-    renderer = markdown.Markdown(
-        extensions=[
-            "tables",
-            "sane_lists",
-            TocExtension(slugify=lambda value, _sep: anchor_for(value), toc_depth="2-3"),
-        ],
-        output_format="html",
-    )
-    html = renderer.convert(text)
-    return nh3.clean(
-        html,
-        tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
-        url_schemes=URL_SCHEMES,
-        link_rel="noopener noreferrer nofollow",
-        strip_comments=True,
-    )
 
 
 @dataclass(frozen=True)
