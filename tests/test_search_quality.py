@@ -79,3 +79,11 @@ def test_similar_cases_share_the_rule_first(shipped):
     assert "TD-2020-001" not in similar and similar
     assert all(case_id in citing for case_id in similar[:3])
     assert all(not case_id.startswith("SC-") for case_id in similar)
+
+
+def test_a_case_id_alone_is_followed_by_its_precedents(shipped):
+    result = search(shipped, "td-2025-002")
+    assert result.hits[0].id == "TD-2025-002" and result.total > 1
+    related = shipped.document("TD-2025-002").get("related", [])
+    assert related and set(related) <= set(ids(result)[1:])
+    assert all(h.score < result.hits[0].score for h in result.hits[1:])

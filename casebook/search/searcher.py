@@ -31,6 +31,7 @@ MANUAL_WEIGHT = 1.0  # a manual section ranks as a case does (0.8 measured 0.02 
 MANUAL_INTENT_WEIGHT = 1.5  # … unless the query asks how to handle something
 ALL_FIELDS = tuple(TEXT_FIELDS)
 PARAGRAPH_STRONG_SHARE = 0.3  # a paragraph's strong matches hold this share of its key terms
+NEIGHBOURS = 5  # similar cases listed after a case found by its id
 
 
 def _locked(method):
@@ -137,7 +138,28 @@ class Searcher:
                 scores = np.where(named, scores + lift * (top + 1.0), scores).astype(np.float32)
                 matching |= named
                 strong |= named
+        if plan.ids and all(c.typed.upper() in plan.ids for c in plan.concepts):
+            matching, scores = self._with_neighbours(plan, allowed, matching, scores)
         return matching, scores, strong
+
+    def _with_neighbours(self, plan: Plan, allowed: int, matching: np.ndarray, scores: np.ndarray):
+        """Follow a query that is only case ids with those cases' related and similar cases.
+
+        A handler who types an id wants that case; the rest of the page is better spent on its
+        precedents (listed below it, weaker) than left empty.
+        """
+        gate = to_array(self._gate(plan) & allowed, self.postings.size)
+        neighbours: list[str] = []
+        for case_id in plan.ids:
+            stored = self.searcher.document(key=case_id) or {}
+            neighbours += [r for r in (stored.get("related") or "").split(",") if r]
+            neighbours += [r["id"] for r in similar.similar_cases(self, case_id, NEIGHBOURS)]
+        for rank, case_id in enumerate(dict.fromkeys(n for n in neighbours if n not in plan.ids)):
+            for docnum in self.searcher.document_numbers(id=case_id):
+                if gate[docnum] and not matching[docnum]:
+                    matching[docnum] = True
+                    scores[docnum] = 1.0 / (rank + 2)  # below the pinned case, in this order
+        return matching, scores
 
     def _rows(self, matching: np.ndarray) -> np.ndarray:
         """Return the rows (cases and manuals) that hold a matching document."""
