@@ -201,7 +201,12 @@
       }, "收藏此检索");
     });
   }
-  function csvCell(value) { return /[",\n]/.test(value) ? "\"" + value.replace(/"/g, "\"\"") + "\"" : value; }
+  function csvCell(value) {
+    value = String(value);
+    // OWASP: a spreadsheet runs a cell starting with = + - @ tab or CR; a leading ' keeps it text.
+    if (/^[=+\-@\t\r]/.test(value) && !/^-?\d+(\.\d+)?$/.test(value)) value = "'" + value;
+    return /[",\r\n]/.test(value) ? "\"" + value.replace(/"/g, "\"\"") + "\"" : value;
+  }
   function favouritesPage() {
     var root = document.getElementById("favourites");
     if (!root) return;
