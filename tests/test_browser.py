@@ -147,7 +147,7 @@ def test_phone_width_folds_the_filters_above_the_results(page, server):
     assert page.problems == []
 
 
-def test_tray_adds_reorders_and_downloads_a_pack(page, server):
+def test_tray_adds_reorders_and_downloads_a_pack(page, server, tmp_path):
     page.goto(server + "/?type=case&sort=date")
     page.evaluate("localStorage.clear()")
     page.wait_for_load_state("networkidle")
@@ -163,6 +163,14 @@ def test_tray_adds_reorders_and_downloads_a_pack(page, server):
     assert tray.locator(".tray-title").all_inner_texts() == ["保价手机在运输途中丢件", "送货上门额外收取派送费"]
     tray.get_by_label("培训包标题").fill("丢件与收费")
     tray.get_by_label("培训包标题").dispatch_event("change")
+    first = tray.locator("li").first
+    first.get_by_text("学员版标题、讲师提示、讨论题").click()
+    first.get_by_label("讲师提示").fill("先问收费依据")
+    first.get_by_label("讲师提示").dispatch_event("change")
+    first.get_by_label("讨论题（每行一题）").fill("上门费能否另收？\n依据是什么？")
+    first.get_by_label("讨论题（每行一题）").dispatch_event("change")
+    first.get_by_label("学员版标题").fill("送货上门时的收费争议")
+    first.get_by_label("学员版标题").dispatch_event("change")
     with page.expect_download() as info:
         tray.get_by_role("button", name="下载培训包 YAML 文件").click()
     with open(info.value.path(), encoding="utf-8") as handle:
@@ -172,6 +180,15 @@ def test_tray_adds_reorders_and_downloads_a_pack(page, server):
         "- id: DS-2024-001",
         "- id: WG-2025-001",
     ]
+    # What the tray writes is a pack `check` accepts, with the trainee title, notes and questions.
+    from casebook.packs.pack import load_pack
+
+    packs = tmp_path / "packs"
+    packs.mkdir()
+    (packs / "tray.yaml").write_text(text, encoding="utf-8")
+    pack, problems = load_pack(packs / "tray.yaml", {"DS-2024-001", "WG-2025-001"})
+    assert problems == [] and pack.entries[0].title == "送货上门时的收费争议"
+    assert pack.entries[0].notes == "先问收费依据" and pack.entries[0].questions == ("上门费能否另收？", "依据是什么？")
     # The tray survives a page change (it lives in the browser).
     page.goto(server + "/cases/TD-2023-001")
     assert page.locator("#tray li").count() == 2  # still open, as left
