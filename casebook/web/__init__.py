@@ -101,6 +101,8 @@ def create_app(
     app.extensions["casebook"] = casebook
     if app.config.get("MAX_CONTENT_LENGTH") is None:
         app.config["MAX_CONTENT_LENGTH"] = casebook.settings.max_request_bytes
+        # One limit for the whole body and any one form field, so the 413 message is true.
+        app.config["MAX_FORM_MEMORY_SIZE"] = casebook.settings.max_request_bytes
     if casebook.settings.search_log:
         settings = casebook.settings
         app.extensions["casebook.searchlog"] = SearchLog(
