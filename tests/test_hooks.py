@@ -98,6 +98,19 @@ def test_unredacted_personal_data_is_blocked(repo):
     assert "privacy: unmasked mobile number '13912345678'; mask it as 139****5678" in done.stdout + done.stderr
 
 
+def test_personal_data_in_trainer_notes_is_blocked(repo):
+    # Trainer notes are printed in every handout; a number split by dots once passed.
+    (repo / "packs").mkdir()
+    (repo / "packs" / "p.yaml").write_text(
+        "title: 培训\ncases:\n  - id: TD-2023-001\n    notes: 回访电话 139.1234.5678\n", encoding="utf-8"
+    )
+    git(repo, "add", "packs")
+    done = git(repo, "commit", "-m", "Add a pack with a phone number in its notes")
+    assert done.returncode != 0
+    message = "privacy: unmasked mobile number '139.1234.5678'; mask it as 139****5678"
+    assert f"packs/p.yaml:4:17: {message}" in (done.stdout + done.stderr).splitlines()
+
+
 def test_a_case_fresh_from_the_template_is_held_back_until_its_outcome_is_chosen(repo):
     cases = repo / "cases"
     path = new_case(cases, load_taxonomy(cases), "延误", "快件中转滞留十天", today=date(2026, 3, 5))

@@ -15,7 +15,7 @@ from dataclasses import replace
 from casebook.index.analysis import normalise
 from casebook.index.schema import SCOPES, TEXT_FIELDS
 from casebook.search.keyterms import domain_words
-from casebook.search.results import Relaxation, SearchRequest
+from casebook.search.results import FILTERS, Relaxation, SearchRequest
 from casebook.search.syntax import Clause, parse
 
 
@@ -24,7 +24,7 @@ def relaxations(searcher, request: SearchRequest) -> list[Relaxation]:
     out: list[Relaxation] = []
     for name, values in request.filters.items():
         for value in values:
-            loosened = replace(request, **{_PLURAL[name]: tuple(v for v in values if v != value)}, page=1)
+            loosened = replace(request, **{FILTERS[name]: tuple(v for v in values if v != value)}, page=1)
             n = searcher.count(loosened)
             if n:
                 shown = f"保价：{value}" if name == "insured" else value
@@ -87,15 +87,6 @@ def _respelling(searcher, clause: Clause) -> str | None:
 
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _SCOPE_NAMES = {field: name for name, field in reversed(list(SCOPES.items()))}
-_PLURAL = {
-    "category": "categories",
-    "outcome": "outcomes",
-    "type": "types",
-    "service": "services",
-    "province": "provinces",
-    "channel": "channels",
-    "insured": "insured",
-}
 
 
 def _clause_text(clause: Clause) -> str:
@@ -114,5 +105,5 @@ def loosened(request: SearchRequest, relaxation: Relaxation) -> SearchRequest:
         if name == "amount":
             return replace(request, amount_min=None, amount_max=None, page=1)
         values = request.filters[name]
-        return replace(request, **{_PLURAL[name]: tuple(v for v in values if v != value)}, page=1)
+        return replace(request, **{FILTERS[name]: tuple(v for v in values if v != value)}, page=1)
     return replace(request, q=relaxation.q, page=1)

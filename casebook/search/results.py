@@ -11,6 +11,16 @@ from casebook.search.precedent import Precedent
 
 MAX_PER_PAGE = 100
 SORTS = ("relevance", "date", "date_asc", "amount", "amount_asc")  # date and amount: largest first
+# Each filter's name (a URL parameter, a facet) and the SearchRequest field holding its values.
+FILTERS = {
+    "category": "categories",
+    "outcome": "outcomes",
+    "type": "types",
+    "service": "services",
+    "province": "provinces",
+    "channel": "channels",
+    "insured": "insured",
+}
 
 
 @dataclass(frozen=True)
@@ -57,15 +67,7 @@ class SearchRequest:
 
     @property
     def filters(self) -> dict[str, tuple[str, ...]]:
-        return {
-            "category": self.categories,
-            "outcome": self.outcomes,
-            "type": self.types,
-            "service": self.services,
-            "province": self.provinces,
-            "channel": self.channels,
-            "insured": self.insured,
-        }
+        return {name: getattr(self, field) for name, field in FILTERS.items()}
 
 
 @dataclass(frozen=True)

@@ -13,18 +13,10 @@ from werkzeug.datastructures import MultiDict
 
 from casebook.content.taxonomy import Taxonomy
 from casebook.errors import QueryError
+from casebook.search.results import FILTERS
 from casebook.search.searcher import SearchRequest, SearchResult
 from casebook.web.limits import whole_number
 
-MULTI = {
-    "category": "categories",
-    "outcome": "outcomes",
-    "type": "types",
-    "service": "services",
-    "province": "provinces",
-    "channel": "channels",
-    "insured": "insured",
-}
 STATE_KEYS = (
     "q",
     "within",
@@ -98,7 +90,7 @@ def _ordered(low, high):
 def request_from_args(args: MultiDict, taxonomy: Taxonomy, per_page: int = 10) -> SearchRequest:
     """Read a SearchRequest from URL parameters; raise QueryError naming a bad parameter."""
     values = {}
-    for name, attr in MULTI.items():
+    for name, attr in FILTERS.items():
         chosen = tuple(dict.fromkeys(v for v in args.getlist(name) if v.strip()))
         allowed = {
             "category": taxonomy.choices("categories"),
