@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from casebook.index.analysis import Segmenter, normalise
@@ -10,6 +11,12 @@ from casebook.search.highlight import Reason, Snippet, best_snippet, find_matche
 SNIPPET_FIELDS = ("facts", "result", "analysis", "process", "content", "summary", "title", "tags")  # stored
 SNIPPET_WINDOW = 200
 _FLATTEN = re.compile(r"[\n\r\t*#>`|]")
+
+
+@functools.lru_cache(maxsize=4096)
+def _folded(text: str) -> str:
+    """Return normalised stored text; the same popular documents come back query after query."""
+    return normalise(text)
 
 
 def snippet_of(segmenter: Segmenter, stored: dict, terms: dict[str, tuple[str, str]]) -> tuple[Snippet, list[Reason]]:
@@ -23,7 +30,7 @@ def snippet_of(segmenter: Segmenter, stored: dict, terms: dict[str, tuple[str, s
         text = stored.get(name)
         if not text:
             continue
-        folded = normalise(text)
+        folded = _folded(text)
         found = sum(1 for term in terms if term in folded) if terms else 0
         if best is None or found > best[0]:
             best = (found, name, text)
