@@ -58,3 +58,20 @@ def amounts(values: list[float], stats) -> Amounts:
     if stats.count < MIN_FOR_STATISTICS:
         return Amounts(stats.count, values=tuple(sorted(values)))
     return Amounts(stats.count, stats.median, stats.low, stats.high)
+
+
+def summarise(docsets, strong: int, matching: int) -> Precedent | None:
+    """Return outcome counts and amounts over the strongly matching cases (or, when only
+    manuals match strongly, over every matching case); None when no case matched."""
+    kind = docsets.term("kind", "case")
+    cases = strong & kind or matching & kind
+    count = cases.bit_count()
+    if not count:
+        return None
+    outcomes = docsets.counts(cases, "outcome")
+    summaries = []
+    for group in (COMPENSATION, REFUNDS):
+        paid = cases & docsets.any_of("outcome", group)
+        stats = docsets.amount_stats(paid)
+        summaries.append(amounts(docsets.amounts(paid) if stats.count < MIN_FOR_STATISTICS else [], stats))
+    return Precedent(count, tuple(outcomes.items()), *summaries)

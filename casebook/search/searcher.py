@@ -23,7 +23,7 @@ from casebook.search.highlight import find_matches
 from casebook.search.hits import HitMaker
 from casebook.search.planning import Plan, Planner
 from casebook.search.postings import to_array, to_mask
-from casebook.search.precedent import COMPENSATION, REFUNDS, Precedent, amounts
+from casebook.search.precedent import summarise
 from casebook.search.relaxing import relaxations, respellings
 from casebook.search.results import SearchRequest, SearchResult
 
@@ -143,27 +143,9 @@ class Searcher:
                 matching |= named
                 strong |= named
         if plan.ids and all(c.typed.upper() in plan.ids for c in plan.concepts):
-            matching, scores = self._with_neighbours(plan, allowed, matching, scores)
+            gate = to_array(self._gate(plan) & allowed, size)
+            matching, scores = similar.follow_with_neighbours(self, plan.ids, gate, matching, scores, NEIGHBOURS)
         return matching, scores, strong
-
-    def _with_neighbours(self, plan: Plan, allowed: int, matching: np.ndarray, scores: np.ndarray):
-        """Follow a query that is only case ids with those cases' related and similar cases.
-
-        A handler who types an id wants that case; the rest of the page is better spent on its
-        precedents (listed below it, weaker) than left empty.
-        """
-        gate = to_array(self._gate(plan) & allowed, self.postings.size)
-        neighbours: list[str] = []
-        for case_id in plan.ids:
-            stored = self.searcher.document(key=case_id) or {}
-            neighbours += [r for r in (stored.get("related") or "").split(",") if r]
-            neighbours += [r["id"] for r in similar.similar_cases(self, case_id, NEIGHBOURS)]
-        for rank, case_id in enumerate(dict.fromkeys(n for n in neighbours if n not in plan.ids)):
-            for docnum in self.searcher.document_numbers(id=case_id):
-                if gate[docnum] and not matching[docnum]:
-                    matching[docnum] = True
-                    scores[docnum] = 1.0 / (rank + 2)  # below the pinned case, in this order
-        return matching, scores
 
     def _rows(self, matching: np.ndarray) -> np.ndarray:
         """Return the rows (cases and manuals) that hold a matching document."""
@@ -206,7 +188,7 @@ class Searcher:
             key_terms=plan.key_terms,
             ignored=plan.ignored,
             strong=int(strong_row.sum()),
-            precedent=self._precedent(to_mask(strong), matching_mask),
+            precedent=summarise(self.docsets, to_mask(strong), matching_mask),
         )
         if suggest and plan.mode == "keywords" and plan.ignored:
             result.spelling = respellings(self, request)
@@ -258,23 +240,6 @@ class Searcher:
         manuals = int(manual_row[rows].sum()) if rows.size else 0
         facets["type"] = {k: v for k, v in (("case", int(rows.size) - manuals), ("manual", manuals)) if v}
         return facets
-
-    def _precedent(self, strong: int, matching: int) -> Precedent | None:
-        """Return outcome counts and amounts over the strongly matching cases (or, when only
-        manuals match strongly, over every matching case); None when no case matched."""
-        kind = self.docsets.term("kind", "case")
-        cases = strong & kind or matching & kind
-        count = cases.bit_count()
-        if not count:
-            return None
-        outcomes = self.docsets.counts(cases, "outcome")
-        summaries = []
-        for group in (COMPENSATION, REFUNDS):
-            paid = cases & self.docsets.any_of("outcome", group)
-            stats = self.docsets.amount_stats(paid)
-            values = self.docsets.amounts(paid) if stats.count < 3 else []
-            summaries.append(amounts(values, stats))
-        return Precedent(count, tuple(outcomes.items()), *summaries)
 
     def matched_words(self, request: SearchRequest, text: str) -> list[str]:
         """Return the words of `text` that a request's words match (synonyms, partial words and

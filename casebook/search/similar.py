@@ -90,3 +90,24 @@ def cited_by(searcher, basis: str) -> list[dict]:
         Term("legal", basis), filter=Not(Term("kind", "section")), limit=None, sortedby="date", reverse=True
     )
     return [brief(hit.fields()) for hit in hits]
+
+
+def follow_with_neighbours(
+    searcher, ids: list[str], gate: np.ndarray, matching: np.ndarray, scores: np.ndarray, top: int
+):
+    """Add the related and similar cases of cases found by their ids, below them and in order.
+
+    A handler who types an id wants that case; the rest of the page is better spent on its
+    precedents than left empty.
+    """
+    neighbours: list[str] = []
+    for case_id in ids:
+        stored = searcher.searcher.document(key=case_id) or {}
+        neighbours += [r for r in (stored.get("related") or "").split(",") if r]
+        neighbours += [r["id"] for r in similar_cases(searcher, case_id, top)]
+    for rank, case_id in enumerate(dict.fromkeys(n for n in neighbours if n not in ids)):
+        for docnum in searcher.searcher.document_numbers(id=case_id):
+            if gate[docnum] and not matching[docnum]:
+                matching[docnum] = True
+                scores[docnum] = 1.0 / (rank + 2)  # below the pinned case (score > 1), in this order
+    return matching, scores
