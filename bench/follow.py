@@ -99,7 +99,9 @@ def edit_latency(port: int, cases_dir: Path, repeats: int = 3) -> dict:
     times = []
     try:
         for _ in range(repeats):
-            word = "标记" + uuid.uuid4().hex[:8]
+            word = "zq" + uuid.uuid4().hex[:10]  # one token no case holds: found only once indexed
+            if total(port, word):
+                raise RuntimeError(f"'{word}' is found before the edit: the figure would mean nothing")
             target.write_bytes(original + f"\n补充说明：{word}。\n".encode())
             saved = time.perf_counter()
             while total(port, word) < 1:

@@ -7,7 +7,7 @@ import json
 import threading
 import time
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from whoosh import index as whoosh_index
 
@@ -22,10 +22,10 @@ from casebook.index.generations import current_generation
 from casebook.index.indexing import IndexReport
 from casebook.index.manifest import MANIFEST, Manifest, ManifestError, read_stamp
 from casebook.index.schema import SCHEMA_VERSION
-from casebook.search.docsets import DocSets
-from casebook.search.relaxing import loosened
-from casebook.search.results import SearchRequest, SearchResult
-from casebook.search.searcher import Searcher
+
+if TYPE_CHECKING:  # searching pulls in numpy and the query machinery: `casebook index` needs neither
+    from casebook.search.results import SearchRequest, SearchResult
+    from casebook.search.searcher import Searcher
 
 REFRESH_CHECK_SECONDS = 1.0  # how stale a searcher may be; checking costs a directory listing
 RETIRE_SECONDS = 60.0  # how long a replaced searcher stays open for requests still using it
@@ -149,6 +149,9 @@ class Casebook:
         One Whoosh searcher (reading through mmap) and one set of cached document sets
         serve every thread; a change of generation or a new commit replaces both.
         """
+        from casebook.search.docsets import DocSets
+        from casebook.search.searcher import Searcher
+
         current = self._shared
         now = time.monotonic()
         if current is not None and now - self._checked < REFRESH_CHECK_SECONDS:
@@ -179,6 +182,8 @@ class Casebook:
         result = searcher.search(request)
         if not relax or result.total or not result.suggestions:
             return result
+        from casebook.search.relaxing import loosened
+
         best = result.suggestions[0]
         relaxed = searcher.search(loosened(request, best), suggest=False)
         relaxed.relaxed = best

@@ -12,7 +12,6 @@ import click
 from casebook.cli.context import open_casebook
 from casebook.errors import CasebookError, ContentError, QueryError
 from casebook.search.results import MAX_PER_PAGE, SORTS, SearchRequest
-from casebook.web.api import result_json
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -120,6 +119,8 @@ def search(ctx, query, category, outcome, types, service, year_from, year_to, so
         except QueryError as exc:
             raise click.BadParameter(str(exc)) from None
         if as_json:
+            from casebook.web.api import result_json  # the site's JSON shape; Flask only for --json
+
             click.echo(json.dumps(result_json(result), ensure_ascii=False))
         else:
             _print_result(result)
