@@ -99,3 +99,28 @@ def test_tray_sets_trainee_titles_notes_and_questions(client):
     assert "依据是什么？" in trainee and "先问是否同意" not in trainee
     trainer = client.post("/packs/tray", data={**form, "edition": "trainer"}).get_data(as_text=True)
     assert "未经同意投放智能快件箱后包裹丢失" in trainer and "先问是否同意" in trainer
+
+
+def test_pack_page_warns_when_the_trainee_version_would_name_the_outcome(cases_dir, tmp_path):
+    from casebook.config import Settings
+    from casebook.service import Casebook
+    from casebook.web import create_app
+
+    packs = cases_dir.parent / "packs"
+    packs.mkdir()
+    (packs / "p.yaml").write_text(
+        "title: 破损\ncases:\n  - id: SH-2020-001\n  - id: TD-2023-001\n    title: 投柜后包裹丢了\n", encoding="utf-8"
+    )
+    book = Casebook(Settings(cases_dir=cases_dir, index_dir=tmp_path / "index"))
+    try:
+        html = (
+            create_app(casebook=book, test_config={"TESTING": True})
+            .test_client()
+            .get("/packs/p")
+            .get_data(as_text=True)
+        )
+    finally:
+        book.close()
+    assert html.count('class="warn"') == 1
+    assert "学员版将沿用案例标题，其中含有处理结果“赔偿”" in html
+    assert "学员版标题：投柜后包裹丢了" in html

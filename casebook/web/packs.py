@@ -66,7 +66,10 @@ def pack_page(stem: str):
     if pack is None:
         abort(404, description=_missing(stem, problems))
     lines = status(lib, pack, lib.packs_dir / BUILD_DIR)
-    entries = [(entry, lib.cases.get(entry.id)) for entry in pack.entries]
+    outcomes = book().taxonomy.choices("outcomes")
+    entries = [
+        (entry, lib.cases.get(entry.id), _giveaway(entry, lib.cases.get(entry.id), outcomes)) for entry in pack.entries
+    ]
     return render_template("pack.html", pack=pack, entries=entries, status=lines, downloads=_downloads(stem))
 
 
@@ -131,6 +134,12 @@ def _check_text(name: str, value: str, limit: int) -> None:
     bad = _CONTROL.search(value)
     if bad:
         raise QueryError(f"{name}：第 {bad.start() + 1} 个字符是控制字符（U+{ord(bad[0]):04X}），请删除后再试", name)
+
+
+def _giveaway(entry, case, outcomes) -> str:
+    """Return the outcome the trainee version's title names (its own or, lacking one, the case's)."""
+    title = entry.title or (case.title if case else "")
+    return next((o for o in sorted(outcomes, key=len, reverse=True) if o in title), "")
 
 
 def _tray_details(ids: list[str]) -> dict[str, tuple[str, str, tuple[str, ...]]]:
