@@ -119,24 +119,26 @@ def _line_at(text: str, starts: list[int], number: int) -> str:
 def _claim(view: str, where: list[int], detect, hits: list, outer: list[int] | None = None) -> str:
     """Run one detector over a view, record its hits in text offsets, return the view masked."""
     found = list(detect(view))
+    if not found:
+        return view
+    chars = list(view)  # masked in one pass: slicing the string per hit is quadratic in a long file
     for hit in found:
         start, end = where[hit.start], where[hit.end - 1] + 1
         if outer is not None:  # the view is a view of the folded text: map twice
             start, end = outer[start], outer[end - 1] + 1
         hits.append((start, end, hit))
-        view = view[: hit.start] + _MASK * (hit.end - hit.start) + view[hit.end :]
-    return view
+        chars[hit.start : hit.end] = _MASK * (hit.end - hit.start)
+    return "".join(chars)
 
 
 def _mask_claims(folded: str, where: list[int], hits: list) -> str:
     """Mask in the folded view every span claimed so far (by any view)."""
     if not hits:
         return folded
-    chars = list(folded)
-    for index, position in enumerate(where):
-        if any(start <= position < end for start, end, _ in hits):
-            chars[index] = _MASK
-    return "".join(chars)
+    claimed = bytearray(where[-1] + 1)  # one flag per offset in text: linear, however many hits
+    for start, end, _ in hits:
+        claimed[start:end] = b"\1" * (end - start)
+    return "".join(_MASK if claimed[where[i]] else char for i, char in enumerate(folded))
 
 
 def _fold(text: str) -> tuple[str, range | list[int]]:
