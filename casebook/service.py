@@ -103,6 +103,7 @@ class Casebook:
                     progress=progress,
                     changed=changed,
                     max_depth=self.settings.max_depth,
+                    limits=self.size_limits,
                 )
         finally:
             self._checked = 0.0  # the next search looks for the new index at once

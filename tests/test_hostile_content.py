@@ -241,3 +241,23 @@ def test_index_skips_a_case_above_the_limit(cases_dir, tmp_path):
         book.close()
     assert any(p.endswith("YW-2024-101.md") for p in report.skipped)
     assert any("above the 2 MB limit" in str(p) for p in report.problems)
+
+
+def test_index_follows_the_size_setting_and_rebuilds_when_it_changes(cases_dir, tmp_path):
+    from casebook.config import Settings
+    from casebook.service import Casebook
+
+    (cases_dir / "YW-2024-100.md").write_bytes(padded_case(3000))
+    small = Settings(cases_dir=cases_dir, index_dir=tmp_path / "ix", case_warn_bytes=1000, case_max_bytes=2000)
+    book = Casebook(small)
+    try:
+        report = book.update_index()
+        assert [p for p in report.skipped if p.endswith("YW-2024-100.md")]
+    finally:
+        book.close()
+    book = Casebook(Settings(cases_dir=cases_dir, index_dir=tmp_path / "ix"))
+    try:
+        report = book.update_index()
+        assert report.reason == "case_max_bytes changed" and not report.skipped
+    finally:
+        book.close()

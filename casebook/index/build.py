@@ -17,6 +17,7 @@ from typing import Callable, Iterable
 
 from casebook.content.identity import duplicate_id, later_duplicates
 from casebook.content.taxonomy import Taxonomy
+from casebook.content.text import DEFAULT_LIMITS, SizeLimits
 from casebook.content.tree import MAX_DEPTH, scan_tree
 from casebook.content.vocabulary import Vocabulary
 from casebook.git import working_state
@@ -51,6 +52,7 @@ def update_index(
     progress: Callable[[int, int], None] | None = None,
     changed: Iterable[str] | None = None,
     max_depth: int = MAX_DEPTH,
+    limits: SizeLimits = DEFAULT_LIMITS,
 ) -> IndexReport:
     """Bring the index up to date with the cases directory; rebuild when it cannot be updated.
 
@@ -64,6 +66,7 @@ def update_index(
         "segmenter": segmenter,
         "vocabulary": vocabulary.digest,
         "taxonomy": taxonomy_digest,
+        "case_max_bytes": limits.max_bytes,  # a changed limit rebuilds: files it refused may now fit
     }
     report = IndexReport()
     with IndexLock(index_dir):
@@ -86,14 +89,14 @@ def update_index(
         tokenizer = CaseTokenizer(segmenter, vocabulary.words, vocabulary.groups)
         if report.reason:
             report.full = True
-            _build(cases_dir, index_dir, taxonomy, tokenizer, dict(stamp), report, progress, max_depth, state)
+            _build(cases_dir, index_dir, taxonomy, tokenizer, dict(stamp), report, progress, max_depth, state, limits)
         else:
-            update_generation(cases_dir, generation, taxonomy, report, progress, changed, max_depth, state)
+            update_generation(cases_dir, generation, taxonomy, report, progress, changed, max_depth, state, limits)
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _build(cases_dir, index_dir, taxonomy, tokenizer, stamp, report, progress, max_depth, state) -> None:
+def _build(cases_dir, index_dir, taxonomy, tokenizer, stamp, report, progress, max_depth, state, limits) -> None:
     generation = new_generation(index_dir)
     listing = scan_tree(cases_dir, max_depth)
     report.problems.extend(listing.problems)
@@ -101,14 +104,15 @@ def _build(cases_dir, index_dir, taxonomy, tokenizer, stamp, report, progress, m
     procs = _processes(len(files))
     try:
         if procs == 1:
-            parts = [build_part(cases_dir, generation, files, taxonomy, tokenizer, progress)]
+            parts = [build_part(cases_dir, generation, files, taxonomy, tokenizer, progress, limits)]
         else:
             # Each process reads, validates and indexes its share of the files into an index
             # of its own; their segments are then listed in one table of contents. Nothing
             # is pickled per document and nothing is merged: every core works all the way.
             dirs = [generation / f"part-{i}" for i in range(procs)]
             parts = run_parts(
-                build_part, [(cases_dir, dirs[i], files[i::procs], taxonomy, tokenizer) for i in range(procs)]
+                build_part,
+                [(cases_dir, dirs[i], files[i::procs], taxonomy, tokenizer, None, limits) for i in range(procs)],
             )
             combine(generation, build_schema(tokenizer), dirs)
         entries: dict[str, Entry] = {}
@@ -150,7 +154,13 @@ def _processes(files: int) -> int:
 
 
 def build_part(
-    cases_dir: Path, target: Path, files: list, taxonomy: Taxonomy, tokenizer: CaseTokenizer, progress=None
+    cases_dir: Path,
+    target: Path,
+    files: list,
+    taxonomy: Taxonomy,
+    tokenizer: CaseTokenizer,
+    progress=None,
+    limits: SizeLimits = DEFAULT_LIMITS,
 ) -> _Part:
     """Index some files into a new index at `target` (in a worker process for large trees)."""
     from whoosh import index as whoosh_index
@@ -167,7 +177,7 @@ def build_part(
     writer = ix.writer(limitmb=int(os.environ.get("CASEBOOK_INDEX_LIMITMB", "1024")), compound=False)
     try:
         for count, (rel, stat) in enumerate(files, start=1):
-            entry = index_file(writer, cases_dir, rel, stat, taxonomy, seen_ids, report)
+            entry = index_file(writer, cases_dir, rel, stat, taxonomy, seen_ids, report, limits=limits)
             if entry:
                 entries[rel] = entry
             if progress:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from casebook.content.identity import duplicate_id
 from casebook.content.loader import parse_case
+from casebook.content.text import DEFAULT_LIMITS
 from casebook.errors import Problem, display_path
 from casebook.index.documents import to_documents
 from casebook.index.manifest import Entry
@@ -41,11 +42,13 @@ class IndexReport:
         )
 
 
-def index_file(writer, cases_dir, rel, stat, taxonomy, seen_ids, report, raw: bytes | None = None) -> Entry | None:
+def index_file(
+    writer, cases_dir, rel, stat, taxonomy, seen_ids, report, raw: bytes | None = None, limits=DEFAULT_LIMITS
+) -> Entry | None:
     """Add one file's documents; return its manifest entry, or None when it was skipped."""
     path = cases_dir / rel
     shown = display_path(path)
-    case, problems = parse_case(path.read_bytes() if raw is None else raw, shown, taxonomy)
+    case, problems = parse_case(path.read_bytes() if raw is None else raw, shown, taxonomy, limits)
     if case is not None and case.id in seen_ids:
         problems.append(duplicate_id(shown, case.lines.get("id", 1), case.id, seen_ids[case.id]))
         case = None

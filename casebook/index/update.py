@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from casebook.content.text import DEFAULT_LIMITS, SizeLimits
 from casebook.content.tree import Listing, admissible_dir, admissible_file, scan_tree
 from casebook.git import WorkingState, changed_between
 from casebook.index.generations import segment_files
@@ -99,6 +100,7 @@ def update_generation(
     changed,
     max_depth: int,
     state: WorkingState | None = None,
+    limits: SizeLimits = DEFAULT_LIMITS,
 ) -> None:
     """Apply the changes of the cases directory to a kept generation, counting them in `report`.
 
@@ -137,7 +139,7 @@ def update_generation(
                 if old:
                     writer.delete_by_term("path", rel)
                     owners.gone.add(rel)
-                entry = index_file(writer, cases_dir, rel, files[rel], taxonomy, owners, report, raw)
+                entry = index_file(writer, cases_dir, rel, files[rel], taxonomy, owners, report, raw, limits)
                 if entry:
                     upserts.append(entry)
                     report.updated += bool(old)
