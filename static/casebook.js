@@ -34,12 +34,13 @@
 
   // -- the filter panel folds on a phone, so the results start near the top -------------------
   function foldFilters() {
-    var panel = document.querySelector("details.filters");
-    if (!panel || !window.matchMedia) return;
+    if (!window.matchMedia) return;
     var narrow = window.matchMedia("(max-width: 48rem)");
-    var apply = function () { panel.open = !narrow.matches; };
-    apply();
-    if (narrow.addEventListener) narrow.addEventListener("change", apply);
+    document.querySelectorAll("details.filters, details.tools").forEach(function (panel) {
+      var apply = function () { panel.open = !narrow.matches; };
+      apply();
+      if (narrow.addEventListener) narrow.addEventListener("change", apply);
+    });
   }
 
   // -- highlighting the search's words in an opened case -------------------------------------
