@@ -53,6 +53,10 @@ class Manifest:
             raise ManifestError(f"{path} is missing")
         try:
             self._db = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
+            # No fsync: the manifest is derived data, and a write cut short by a crash is found by
+            # `damage()` and rebuilt. Each fsync stalled a one-file update for seconds while
+            # another process wrote heavily to the same disk.
+            self._db.execute("PRAGMA synchronous=OFF")
             if create:
                 self._db.executescript(_SCHEMA)
         except sqlite3.Error as exc:
