@@ -87,3 +87,61 @@ def test_a_case_id_alone_is_followed_by_its_precedents(shipped):
     related = shipped.document("TD-2025-002").get("related", [])
     assert related and set(related) <= set(ids(result)[1:])
     assert all(h.score < result.hits[0].score for h in result.hits[1:])
+
+
+def test_a_paragraph_with_nothing_that_stands_out_never_lists_everything(shipped):
+    filler = "我的东西到现在还没到，他们就是一直拖着，我真的很生气，你们到底管不管啊"
+    result = search(shipped, filler)
+    everything = search(shipped, "").total
+    assert result.mode != "browse" and result.total < everything
+
+
+def test_many_case_ids_answer_quickly_and_list_the_ids(shipped):
+    import time
+
+    ids_typed = " ".join(r["id"] for r in shipped.searcher().cited_by("《快递暂行条例》(2018) 第二十五条"))
+    started = time.monotonic()
+    result = search(shipped, ids_typed, categories=("其他",))
+    assert time.monotonic() - started < 5  # a hang guard: it took 9 s when each id ran similar cases
+    assert result.total >= 0
+
+
+def test_highlighting_and_searching_share_the_searcher_safely(shipped):
+    import threading
+
+    request = SearchRequest(q="丰巢 没同意 丢了")
+    text = shipped.document("TD-2021-001")["body"]
+    failures = []
+
+    def run(work):
+        try:
+            for _ in range(15):
+                work()
+        except Exception as exc:  # noqa: BLE001 - any error from a thread fails the test
+            failures.append(repr(exc))
+
+    threads = [threading.Thread(target=run, args=(lambda: shipped.search(request),)) for _ in range(3)]
+    threads += [threading.Thread(target=run, args=(lambda: shipped.matched_words(request, text),)) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert failures == []
+
+
+def test_an_empty_knowledge_base_answers_every_search(tmp_path):
+    import shutil
+
+    from casebook.config import Settings
+    from casebook.service import Casebook
+
+    from .conftest import ROOT
+
+    cases = tmp_path / "cases"
+    cases.mkdir()
+    shutil.copy(ROOT / "cases" / "taxonomy.yaml", cases / "taxonomy.yaml")
+    book = Casebook(Settings(cases_dir=cases, index_dir=tmp_path / "index"))
+    book.update_index()
+    for q in ("丢失", "", "td-2021-001", "我的快递丢了，他们一直拖着不处理，到底怎么办才好呢"):
+        assert book.search(SearchRequest(q=q)).total == 0
+    book.close()

@@ -69,7 +69,8 @@ def analyse_query(
         words = [w.text for w in segmenter.words(normalise(clause.text), search=False)]
         if not words:
             continue
-        if clause.phrase and len(words) > 1:
+        if (clause.phrase or clause.negated) and len(words) > 1:
+            # -丰巢快递柜 leaves out what holds those words together, not each word on its own.
             target.append(Concept(clause.text, tuple((w, "word") for w in words), tuple(words), fields, None, True))
             continue
         for word in words:

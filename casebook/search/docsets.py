@@ -44,11 +44,7 @@ class DocSets:
         self._amounts: list[tuple[float, int]] | None = None  # (amount, documents paid it)
         self._recency: list[int] | None = None
         self._values: dict[str, list[str]] = {}  # facet field -> its indexed values
-        self._by_date: list[int] = []
-        self._orders: dict[str, tuple[list[int], int]] = {}
-        self.postings = Postings(
-            searcher
-        )  # term statistics for ranking, cached alongside  # field -> documents with a value, ascending
+        self.postings = Postings(searcher)  # term statistics for ranking, cached alongside
 
     def _from_ids(self, ids) -> int:
         bits = bytearray(self.nbytes)
@@ -192,40 +188,5 @@ class DocSets:
             ranks = [0] * self.size
             for rank, docnum in enumerate(order):
                 ranks[docnum] = rank
-            self._recency, self._by_date = ranks, order[::-1]
+            self._recency = ranks
         return self._recency
-
-    def newest(self, mask: int, limit: int) -> list[int]:
-        """Return the newest `limit` documents of a mask."""
-        recency = self.recency()
-        if mask.bit_count() <= 4 * limit + 64:  # few: sort them; many: walk the date order
-            return sorted(self.members(mask), key=lambda d: -recency[d])[:limit]
-        members = mask.to_bytes(self.nbytes, "little")
-        out = []
-        for docnum in self._by_date:
-            if members[docnum >> 3] >> (docnum & 7) & 1:
-                out.append(docnum)
-                if len(out) == limit:
-                    break
-        return out
-
-    def ordered(self, mask: int, limit: int, sort: str) -> list[int]:
-        """Return the first `limit` documents of a mask by date or amount (`date`, `date_asc`,
-        `amount`, `amount_asc`; without `_asc` the largest first); documents without that value
-        follow, newest first."""
-        field = sort.removesuffix("_asc")
-        cached = self._orders.get(field)
-        if cached is None:
-            column = self.searcher.reader().column_reader(field)
-            missing = ("", -1, None)
-            valued = sorted((d for d in range(self.size) if column[d] not in missing), key=lambda d: column[d])
-            cached = self._orders[field] = (valued, self._from_ids(valued))
-        order, valued_mask = cached
-        members = mask.to_bytes(self.nbytes, "little")
-        out = []
-        for docnum in order if sort.endswith("_asc") else reversed(order):
-            if members[docnum >> 3] >> (docnum & 7) & 1:
-                out.append(docnum)
-                if len(out) == limit:
-                    return out
-        return out + self.newest(mask & ~valued_mask, limit - len(out))

@@ -32,7 +32,6 @@ MANUAL_INTENT = (
     "依据",
     "流程",
     "口径",
-    "规定",
     "标准",
     "怎么算",
     "计算",
@@ -42,7 +41,6 @@ MANUAL_INTENT = (
     "区分",
     "认定",
     "什么意思",
-    "是什么",
 )
 
 
@@ -97,12 +95,15 @@ class Planner:
                 (self.docsets.live.bit_count() or 1),
                 domain_words(self.vocabulary),
             )
-            # The key terms say what was searched; a paragraph's unknown words are not worth naming.
-            plan.mode, plan.key_terms = "paragraph", [t.word for t in terms]
-            for term in terms:
-                concepts, _ = analyse_query(term.word, self.tokenizer, self.vocabulary)
-                plan.wanted.extend(c.weighted(term.weight) for c in concepts)
-            return plan
+            if terms:
+                # The key terms say what was searched; a paragraph's unknown words are not named.
+                plan.mode, plan.key_terms = "paragraph", [t.word for t in terms]
+                for term in terms:
+                    concepts, _ = analyse_query(term.word, self.tokenizer, self.vocabulary)
+                    plan.wanted.extend(c.weighted(term.weight) for c in concepts)
+                return plan
+            # Nothing in it stands out (all filler, unknown or everywhere): search its words as
+            # typed, naming the unknown ones, rather than list the whole knowledge base.
         known, ignored = self._known([c for c in wanted if not c.required])
         plan.ignored = [word for word in ignored if word.upper() not in ids]
         plan.required += [c for c in wanted if c.required]

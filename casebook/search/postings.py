@@ -134,6 +134,8 @@ class Postings:
     def owners(self) -> tuple[np.ndarray, list[str], np.ndarray]:
         """Return each document's row (a case, or the manual a section belongs to), the rows' ids,
         and whether each row is a manual."""
+        if self._owners is None and not self.size:
+            self._owners = (np.zeros(0, dtype=np.int32), [], np.zeros(0, dtype=bool))
         if self._owners is None:
             ids = self.reader.column_reader("id")
             kinds = self.reader.column_reader("kind")
@@ -156,6 +158,13 @@ def _blocks(matcher) -> tuple[list, list]:
     """Read a leaf matcher's ids and weights a block at a time where Whoosh allows it."""
     ids: list = []
     weights: list = []
+    if type(matcher).__name__ == "FilterMatcher" and hasattr(matcher, "child"):
+        # A segment with deletions wraps its postings: read the blocks, then drop deleted ids.
+        ids, weights = _blocks(matcher.child)
+        keep = [
+            i for i, docnum in enumerate(ids) if matcher._ids is None or (docnum in matcher._ids) != matcher._exclude
+        ]
+        return [ids[i] for i in keep], [weights[i] for i in keep]
     if all(hasattr(matcher, name) for name in ("_read_ids", "_read_weights", "_next_block", "_atend")):
         while not matcher._atend:
             matcher._read_ids()

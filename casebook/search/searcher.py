@@ -32,6 +32,7 @@ MANUAL_INTENT_WEIGHT = 1.5  # … unless the query asks how to handle something
 ALL_FIELDS = tuple(TEXT_FIELDS)
 PARAGRAPH_STRONG_SHARE = 0.3  # a paragraph's strong matches hold this share of its key terms
 NEIGHBOURS = 5  # similar cases listed after a case found by its id
+MAX_FOLLOWED_IDS = 3  # a longer list of ids is a list, not a request for precedents
 
 
 def _locked(method):
@@ -103,13 +104,16 @@ class Searcher:
     def count(self, request: SearchRequest) -> int:
         """Return how many rows (cases and manuals) a request finds."""
         request = request.validated()
+        if not self.postings.size:
+            return 0
         plan = self.plan(request)
         return self._rows(self._match(plan, self.filter_docs(request))[0]).size
 
     # -- searching ------------------------------------------------------------------------
 
-    def _match(self, plan: Plan, allowed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Return (matching documents, scores, strong documents) as arrays over the index."""
+    def _match(self, plan: Plan, allowed: int, neighbours: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return (matching documents, scores, strong documents) as arrays over the index; with
+        `neighbours`, a query of case ids alone also lists their related and similar cases."""
         size = self.postings.size
         gate = to_array(self._gate(plan) & allowed, size)
         if plan.browse:
@@ -130,7 +134,7 @@ class Searcher:
             strong = matching & (scored.matched == scored.matched[matching].max())
         if plan.mode == "paragraph" and strong.any():
             matching &= scored.matched >= min(2, int(scored.matched[matching].max()))
-        if plan.mode == "keywords":
+        if plan.mode == "keywords" and scores.size:
             # Documents holding most of the words come before those holding one rare word (one
             # tier above: measured +0.004 nDCG on the development set, EMS 包裹 丢了 fixed).
             scores = np.where(strong, scores + float(scores.max()), scores).astype(np.float32)
@@ -142,8 +146,11 @@ class Searcher:
                 scores = np.where(named, scores + lift * (top + 1.0), scores).astype(np.float32)
                 matching |= named
                 strong |= named
-        if plan.ids and all(c.typed.upper() in plan.ids for c in plan.concepts):
-            gate = to_array(self._gate(plan) & allowed, size)
+        if (
+            neighbours
+            and 0 < len(plan.ids) <= MAX_FOLLOWED_IDS
+            and all(c.typed.upper() in plan.ids for c in plan.concepts)
+        ):
             matching, scores = similar.follow_with_neighbours(self, plan.ids, gate, matching, scores, NEIGHBOURS)
         return matching, scores, strong
 
@@ -157,9 +164,12 @@ class Searcher:
     def search(self, request: SearchRequest, suggest: bool = True) -> SearchResult:
         """Run a request: one page of rows, total, facet counts, precedent summary and relaxations."""
         request = request.validated()
+        if not self.postings.size:  # a new knowledge base, or every file skipped with errors
+            empty = {name: {} for name in ("category", "outcome", "province", "type")}
+            return SearchResult(request.q, 0, request.page, request.per_page, [], empty, request)
         plan = self.plan(request)
         allowed = self.filter_docs(request)
-        matching, scores, strong = self._match(plan, allowed)
+        matching, scores, strong = self._match(plan, allowed, neighbours=True)
         manual_row = self.postings.owners()[2]
         manual_weight = MANUAL_INTENT_WEIGHT if plan.manual_intent else MANUAL_WEIGHT
         if manual_weight != 1.0:
@@ -241,6 +251,7 @@ class Searcher:
         facets["type"] = {k: v for k, v in (("case", int(rows.size) - manuals), ("manual", manuals)) if v}
         return facets
 
+    @_locked
     def matched_words(self, request: SearchRequest, text: str) -> list[str]:
         """Return the words of `text` that a request's words match (synonyms, partial words and
         traditional forms included), as they are written there, longest first."""

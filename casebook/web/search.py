@@ -12,7 +12,7 @@ from flask import Response, jsonify, render_template, request
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
-from casebook.search.searcher import SearchRequest
+from casebook.search.results import SearchRequest
 from casebook.web.api import case_path, result_json
 from casebook.web.context import book, bp, search_log
 from casebook.web.precedent import summary
