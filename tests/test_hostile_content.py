@@ -109,6 +109,20 @@ def test_yaml_errors_are_one_line_at_the_value(front, expected, taxonomy):
         assert errors == [expected]
 
 
+def test_a_character_yaml_refuses_is_one_line_at_its_place():
+    # Readers that parse YAML without the control-character check first (laws, packs' callers)
+    # once got PyYAML's two-line message ending in '<unicode string>, position 3'.
+    from casebook.content.frontmatter import SplitError, parse
+
+    with pytest.raises(SplitError) as caught:
+        parse("title: 培训\nnotes: 响\x07铃\n", 1)
+    assert (caught.value.line, caught.value.col, str(caught.value)) == (
+        2,
+        9,
+        "YAML error: unacceptable character U+0007",
+    )
+
+
 @pytest.mark.parametrize(
     ("where", "char", "expected"),
     [

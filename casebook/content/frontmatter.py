@@ -166,6 +166,9 @@ def _split_error(exc: yaml.YAMLError, yaml_text: str, first_line: int) -> SplitE
     if isinstance(exc, yaml.reader.ReaderError):
         # The reader's own message ends in a second line naming "<unicode string>".
         position = exc.position if isinstance(exc.position, int) else 0
+        if not (0 <= position < len(yaml_text) and ord(yaml_text[position]) == exc.character):
+            # libyaml (the C loader) counts bytes of the UTF-8 text, the Python reader characters.
+            position = len(yaml_text.encode("utf-8")[:position].decode("utf-8", errors="ignore"))
         line = first_line + yaml_text.count("\n", 0, position)
         col = position - (yaml_text.rfind("\n", 0, position) + 1) + 1
         return SplitError(f"YAML error: unacceptable character U+{exc.character:04X}", line, col)
