@@ -137,3 +137,14 @@ def test_light_modules_stay_light(statement, absent):
     code = f"import sys; {statement}; print(sorted(m for m in {absent!r} if m in sys.modules))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_casebook_check_end_to_end_leaves_word_unloaded(kb_dir):
+    code = (
+        "import sys\n"
+        "from casebook.cli.main import cli\n"
+        f"cli(['--cases', {str(kb_dir)!r}, 'check'], standalone_mode=False, obj={{}})\n"
+        "print('loaded:', sorted(m for m in ('docx', 'lxml', 'jinja2') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert "0 errors" in done.stdout and "loaded: []" in done.stdout, done.stdout + done.stderr
