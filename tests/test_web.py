@@ -464,3 +464,9 @@ def test_long_facets_show_six_values_and_fold_the_rest(shipped):
     hidden = re.findall(r'</span>([^<]+) <span class="count">', folded)[0].strip()
     _, folded = provinces(text_of(client.get("/?province=" + quote(hidden))))
     assert folded.startswith(" open>")  # a chosen value among the folded ones keeps its list open
+
+
+def test_a_waybill_number_is_set_aside_and_explained(client):
+    html = text_of(client.get("/?q=SF1234567890123"))
+    assert "案例库中没有出现“SF1234567890123”" in html and "运单号、电话号码等个人信息在案例中均已隐去" in html
+    assert "运单号、电话号码" not in text_of(client.get("/?q=莫名其妙"))

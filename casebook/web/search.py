@@ -165,6 +165,8 @@ def search_page():
         {"label": s.label, "count": s.count, "url": url_for_args("/", relaxation_args(args, s))}
         for s in result.spelling
     ]
+    # A waybill or phone number is never in a case (the privacy guard keeps it out): say why.
+    context["ignored_numbers"] = any(sum(c.isdigit() for c in word) >= 7 for word in result.ignored)
     context["q"] = args.get("q", "")
     context["within"] = args.get("within", "")
     context["year_from"] = args.get("year_from", "")
