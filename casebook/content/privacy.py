@@ -62,7 +62,7 @@ def scan_text(text: str, first_line: int = 1) -> list[Finding]:
     # Editors do not count a byte-order mark as a column.
     text = text.removeprefix("\ufeff")
     starts = [0] + [m.end() for m in re.finditer("\n", text)]
-    exempt = {n for n, start in enumerate(starts) if count_exemptions(_line_at(text, starts, n))}
+    exempt = {n for n in range(len(starts)) if count_exemptions(_line_at(text, starts, n))}
     folded, where = _fold(text)
     hits: list[tuple[int, int, Hit]] = []  # (start, end) in text, and the hit
     for detect in DETECTORS:
