@@ -51,7 +51,10 @@ def _look(cases_dir: Path, manifest: Manifest, changed, max_depth: int) -> tuple
         if not rel:
             return scan_tree(cases_dir, max_depth), manifest.stats()
         if admissible_file(cases_dir, rel, max_depth):
-            listing.files[rel] = os.stat(cases_dir / rel)
+            try:
+                listing.files[rel] = os.stat(cases_dir / rel)
+            except OSError:
+                pass  # removed since the event: the manifest entry below goes
         elif admissible_dir(cases_dir, rel, max_depth):
             sub = scan_tree(cases_dir, max_depth, under=rel)
             listing.files.update(sub.files)
