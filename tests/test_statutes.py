@@ -77,3 +77,13 @@ def test_the_shipped_samples_say_they_are_illustrations(shipped):
     for statute in statutes.values():
         assert statute.illustration and "并非法规原文" in statute.source
         assert all(text.startswith("（示意）") for text in statute.articles.values())
+
+
+def test_a_control_character_in_a_statute_is_an_error_at_its_place(cases_dir):
+    write_law(cases_dir, GOOD.replace("不得投放", "不得\x07投放"))
+    statutes, problems, _ = load_statutes(cases_dir)
+    assert statutes == {}
+    assert [str(p).split("laws/", 1)[1] for p in problems] == [
+        "快递市场管理办法-2024.yaml:7:21: control character U+0007 (BEL) is not allowed:"
+        " delete it (only tab and line breaks may appear)"
+    ]

@@ -22,7 +22,7 @@ from pathlib import Path
 import yaml
 
 from casebook.content.frontmatter import SplitError, parse
-from casebook.content.text import TextError, decode
+from casebook.content.text import TextError, decode, find_bad_characters, replace_bad_characters
 from casebook.content.values import check_text, describe
 from casebook.errors import Problem, display_path
 
@@ -77,9 +77,12 @@ def read_statute(path: Path) -> tuple[Statute | None, list[Problem]]:
         problems.append(Problem(shown, where[0], where[1], message))
 
     try:
-        mapping = parse(decode(path.read_bytes()), 1)
+        text = decode(path.read_bytes())
+        # As in cases and packs: no control characters (and line numbers that stay true).
+        problems.extend(Problem(shown, c.line, c.col, c.message) for c in find_bad_characters(text))
+        mapping = parse(replace_bad_characters(text), 1)
     except (SplitError, TextError) as exc:
-        return None, [Problem(shown, exc.line, exc.col, str(exc))]
+        return None, [*problems, Problem(shown, exc.line, exc.col, str(exc))]
     data = mapping.data
     for name in data:
         if name not in FIELDS:
