@@ -81,6 +81,23 @@ def test_alias_bomb_in_a_case_and_a_pack_is_refused_at_once(cases_dir):
     assert f"packs/bomb.yaml:3:8: {alias}" in lines
 
 
+def test_brackets_nested_100000_deep_are_refused_not_a_crash(cases_dir):
+    # 200 KB of `[` once crashed the C composer (segmentation fault) in check, index and the site.
+    depth = 100_000
+    bomb = CASE.replace("date: 2024-05-01\n", f"date: 2024-05-01\ntags: {'[' * depth}{']' * depth}\n")
+    (cases_dir / "YW-2024-100.md").write_text(bomb, encoding="utf-8")
+    (cases_dir.parent / "packs").mkdir()
+    (cases_dir.parent / "packs" / "deep.yaml").write_text(
+        f"title: 培训\ncases:\n  - id: TD-2023-001\n    questions: {'[' * depth}{']' * depth}\n", encoding="utf-8"
+    )
+    done = run_check(cases_dir)
+    assert done.returncode == 1, done.stderr
+    lines = done.stdout.splitlines()
+    nested = "YAML nested more than 20 levels deep: lists and fields need two or three"
+    assert f"cases/YW-2024-100.md:7:26: {nested}" in lines
+    assert f"packs/deep.yaml:4:33: {nested}" in lines
+
+
 def test_alias_bomb_is_refused_in_process(taxonomy):
     # The in-process path the site and `index` take: parse_case, then a repr-free message.
     case, problems = load_file(BAD / "alias-bomb.md", taxonomy, shown="b.md")

@@ -14,6 +14,11 @@ except ImportError:  # pragma: no cover
     from yaml import SafeLoader as _BaseLoader
 
 
+# The front matter is one mapping of fields and packs one list of entries in it; 20 levels
+# leave room for anything an editor might mean, and none for a hostile file.
+MAX_NESTING = 20
+
+
 class SafeLoader(_BaseLoader):
     """PyYAML's safe loader, except that dates stay text: validation checks them, and an
     impossible date (2023-02-30) then gets a message instead of a crash."""
@@ -77,7 +82,7 @@ def split(text: str) -> Split:
 def parse(yaml_text: str, first_line: int) -> Mapping:
     """Parse front matter into values and key positions; raise SplitError on bad YAML."""
     try:
-        refuse_aliases(yaml_text, first_line)
+        screen(yaml_text, first_line)
         loader = SafeLoader(yaml_text)
     except yaml.YAMLError as exc:
         raise _split_error(exc, yaml_text, first_line) from None
@@ -111,21 +116,34 @@ def parse(yaml_text: str, first_line: int) -> Mapping:
     return Mapping(data, key_marks, value_marks, item_marks, duplicates, node)
 
 
-def refuse_aliases(yaml_text: str, first_line: int) -> None:
-    """Raise SplitError at the first alias (`*name`); raise yaml.YAMLError on broken YAML."""
+def screen(yaml_text: str, first_line: int) -> None:
+    """Raise SplitError at the first alias (`*name`) or value nested too deep; yaml.YAMLError if broken."""
     # Nine aliases nested nine deep make 9**9 values from 300 bytes, and any repr or walk of
-    # them runs out of memory. Case files and packs never need aliases, so none are allowed;
-    # events are read before anything is composed, so nothing is ever expanded.
+    # them runs out of memory. Case files and packs never need aliases, so none are allowed.
+    # Lists nested 100,000 deep (200 KB of brackets) crash the C composer outright (a
+    # segmentation fault, taking a running site with it), so depth is bounded too. Events are
+    # read before anything is composed: neither is ever built.
     loader = SafeLoader(yaml_text)
+    depth = 0
     try:
         while (event := loader.get_event()) is not None and not isinstance(event, yaml.StreamEndEvent):
+            mark = event.start_mark
             if isinstance(event, yaml.AliasEvent):
-                mark = event.start_mark
                 raise SplitError(
                     f"YAML alias '*{event.anchor}' is not allowed here: write the value out in full",
                     first_line + mark.line,
                     mark.column + 1,
                 )
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_NESTING:
+                    raise SplitError(
+                        f"YAML nested more than {MAX_NESTING} levels deep: lists and fields need two or three",
+                        first_line + mark.line,
+                        mark.column + 1,
+                    )
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
     finally:
         loader.dispose()
 
