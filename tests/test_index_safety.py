@@ -172,3 +172,40 @@ def test_a_symlink_leading_outside_the_tree_is_refused(runner, cases_dir, tmp_pa
     assert "symbolic link leads outside the knowledge base" in index.output and "9 added" in index.output
     search = run_cli(runner, cases_dir, tmp_path / "index", "search", "机密内容")
     assert search.output.startswith("0 条结果")
+
+
+def test_serve_checks_the_kept_index_at_start_and_rebuilds_a_damaged_one(cases_dir, tmp_path):
+    import socket
+    import urllib.request
+
+    index_dir = tmp_path / "index"
+    book = Casebook(Settings(cases_dir=cases_dir, index_dir=index_dir))
+    book.update_index()
+    book.close()
+    _truncate(next(current_generation(index_dir).glob("*.pst")))
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    command = [CASEBOOK, "--cases", str(cases_dir), "--index", str(index_dir), "serve", "--port", str(port)]
+    server = subprocess.Popen(command + ["--no-watch"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        lines = []
+        deadline = time.monotonic() + 30
+        while not lines or not lines[-1].startswith("serving on"):
+            assert server.poll() is None and time.monotonic() < deadline, "".join(lines)
+            lines.append(server.stderr.readline())
+        assert any("full build (index damaged: segment file" in line for line in lines), lines
+        url = f"http://127.0.0.1:{port}/api/search?q=%E5%BF%AB%E9%80%92%E6%9F%9C"
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=5) as response:
+                    assert response.status == 200
+                    break
+            except OSError:
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        server.stderr.close()
