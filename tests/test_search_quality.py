@@ -145,3 +145,31 @@ def test_an_empty_knowledge_base_answers_every_search(tmp_path):
     for q in ("丢失", "", "td-2021-001", "我的快递丢了，他们一直拖着不处理，到底怎么办才好呢"):
         assert book.search(SearchRequest(q=q)).total == 0
     book.close()
+
+
+@pytest.mark.parametrize("typed", ["TD‐2021‐001", "TD–2021–001", "td_2021_001", "ＴＤ－２０２１－００１"])
+def test_an_id_pasted_with_a_typographic_dash_is_still_an_id(shipped, typed):
+    result = search(shipped, typed)
+    assert result.hits[0].id == "TD-2021-001" and result.ignored == []
+
+
+def test_an_arabic_article_number_is_the_article(shipped):
+    result = search(shipped, "邮政法第47条")
+    assert result.ignored == [] and result.hits[0].pinned == "legal"
+
+
+@pytest.mark.parametrize("typed", ['"丢失 快递员', "“丢失 快递员"])
+def test_an_unclosed_quote_is_a_stray_character(shipped, typed):
+    assert search(shipped, typed).total == search(shipped, "丢失 快递员").total > 0
+
+
+@pytest.mark.parametrize("typed", ["😀", "结果:😀", "\uffff"])
+def test_a_query_of_nothing_searchable_finds_nothing_and_says_so(shipped, typed):
+    result = search(shipped, typed)
+    assert result.total == 0 and result.mode != "browse"
+
+
+def test_a_phrase_that_matches_nothing_is_loosened_to_its_words(shipped):
+    result = search(shipped, '"快递员 丢失"')
+    assert result.relaxed is not None and result.relaxed.kind == "loosen_word"
+    assert result.total == search(shipped, "快递员 丢失").total > 0

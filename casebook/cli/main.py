@@ -100,7 +100,7 @@ def _progress_bar():
 def search(ctx, query, category, outcome, types, service, year_from, year_to, sort, page, limit, as_json):
     """Search the cases; QUERY '-' reads one query per line from standard input."""
     casebook = open_casebook(ctx)
-    queries = (line.rstrip("\n") for line in sys.stdin) if query == "-" else [query]
+    queries = (line.rstrip("\r\n") for line in sys.stdin) if query == "-" else [query]
     for text in queries:
         request = SearchRequest(
             q=text,

@@ -16,7 +16,7 @@ from casebook.index.analysis import SECTION_GAP, CaseTokenizer
 from casebook.index.schema import scope_target
 from casebook.search.concepts import NEGATIONS, Concept, analyse_query
 from casebook.search.docsets import DocSets
-from casebook.search.identifiers import case_ids, named_bases
+from casebook.search.identifiers import canonical, case_ids, named_bases
 from casebook.search.keyterms import domain_words, is_paragraph, key_terms
 from casebook.search.results import SearchRequest
 from casebook.search.syntax import clean, parse
@@ -79,7 +79,7 @@ class Planner:
 
     def plan(self, request: SearchRequest) -> Plan:
         """Analyse a request's words into what is ranked, required and excluded."""
-        text = clean(request.q)
+        text = canonical(clean(request.q))
         clauses = parse(text)
         wanted, excluded = analyse_query(text, self.tokenizer, self.vocabulary)
         within, within_excluded = analyse_query(request.within, self.tokenizer, self.vocabulary)
@@ -111,6 +111,10 @@ class Planner:
             plan.required += known
         else:
             plan.wanted = known
+        if text.strip() and plan.browse and not excluded:
+            # Only emoji, symbols or control characters: nothing was searched, so say so rather
+            # than list the whole knowledge base as if the query had asked for everything.
+            plan.ignored = [" ".join(text.split())[:20]]
         return plan
 
     def concept_frequency(self, word: str) -> int:

@@ -39,6 +39,22 @@ def relaxations(searcher, request: SearchRequest) -> list[Relaxation]:
         if n:
             out.append(Relaxation("drop_filter", "去掉金额范围", "amount", n, request.q, {"amount": True}))
     clauses = parse(request.q)
+    for index, clause in enumerate(clauses):
+        if clause.negated or not (clause.phrase or clause.required or clause.scope):
+            continue
+        # Keep the words, drop what was asked of them: the phrase, the +, the section.
+        loose = replace(clause, phrase=False, required=False, scope=None)
+        q = " ".join(_clause_text(loose if i == index else c) for i, c in enumerate(clauses))
+        n = searcher.count(replace(request, q=q, page=1))
+        if n:
+            label = (
+                f"去掉“{clause.text}”的引号"
+                if clause.phrase
+                else f"不限于{_SCOPE_NAMES.get(clause.scope, '')}部分检索“{clause.text}”"
+                if clause.scope
+                else f"不再要求“{clause.text}”"
+            )
+            out.append(Relaxation("loosen_word", label, clause.text, n, q))
     if len(clauses) > 1:
         for index, clause in enumerate(clauses):
             rest = " ".join(_clause_text(c) for i, c in enumerate(clauses) if i != index)

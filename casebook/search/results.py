@@ -109,7 +109,7 @@ class Hit:
 class Relaxation:
     """A way to loosen a query that found nothing, and how many results it would find."""
 
-    kind: str  # drop_filter | drop_word | spelling (only ever suggested, never applied)
+    kind: str  # drop_filter | drop_word | loosen_word (keeps the words) | spelling (only suggested)
     label: str  # Chinese, e.g. 去掉"丰巢"
     dropped: str  # the word or filter value dropped
     count: int

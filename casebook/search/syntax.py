@@ -44,6 +44,10 @@ def clean(text: str) -> str:
 def parse(text: str) -> list[Clause]:
     """Return the clauses of a query string; unknown scopes and operators become plain words."""
     text = clean(text.translate(_QUOTES))
+    if text.count('"') % 2:
+        # An unclosed quote is a stray character, not a phrase running to the end: drop it.
+        cut = text.rfind('"')
+        text = text[:cut] + " " + text[cut + 1 :]
     clauses: list[Clause] = []
     for match in _CLAUSE.finditer(text):
         sign, scope_name, phrase, word = match.groups()
