@@ -7,6 +7,9 @@ so a search hit can link to its section.
 
 from __future__ import annotations
 
+import html as html_lib
+import re
+
 import markdown
 import nh3
 from markdown.extensions.toc import TocExtension
@@ -21,9 +24,19 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "h2": {"id"}, "h3": {"id"}, "th": 
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
 LINK_REL = "noopener noreferrer nofollow"
 
+# Python-Markdown's link patterns take time quadratic in the brackets of one paragraph (2,000
+# took 1 s, 50,000 did not finish) and its lists recurse once per level (500 levels raise
+# RecursionError). No case needs fifty brackets in a paragraph or lists 16 levels deep;
+# text that has them is shown as it is written, escaped, instead.
+MAX_BRACKETS_PER_BLOCK = 50
+MAX_INDENT = 64
+_INDENT = re.compile(r"^[ \t>]*", re.MULTILINE)
+
 
 def render_markdown(text: str, links: bool = True) -> str:
     """Return sanitised HTML for Markdown; with links=False a link keeps its text but no URL."""
+    if _pathological(text):
+        return _as_written(text)
     # A Markdown instance keeps state between conversions and is not thread-safe: one per call.
     renderer = markdown.Markdown(
         extensions=[
@@ -33,7 +46,10 @@ def render_markdown(text: str, links: bool = True) -> str:
         ],
         output_format="html",
     )
-    html = renderer.convert(text)
+    try:
+        html = renderer.convert(text)
+    except RecursionError:
+        return _as_written(text)
     if links:
         return nh3.clean(
             html,
@@ -52,3 +68,15 @@ def render_markdown(text: str, links: bool = True) -> str:
         link_rel=None,
         strip_comments=True,
     )
+
+
+def _pathological(text: str) -> bool:
+    """Say whether Markdown would take too long or too deep to render this text."""
+    if any(block.count("[") > MAX_BRACKETS_PER_BLOCK for block in text.split("\n\n")):
+        return True
+    return any(len(match[0].expandtabs(4)) > MAX_INDENT for match in _INDENT.finditer(text))
+
+
+def _as_written(text: str) -> str:
+    """Return text escaped in a <pre>, as the fallback for what Markdown cannot render safely."""
+    return f"<pre>{html_lib.escape(text)}</pre>"
