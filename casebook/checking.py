@@ -40,7 +40,7 @@ def check_all(casebook) -> CheckReport:
     report.problems.extend(loaded.problems)
     check_privacy(casebook, report)
     known = {case.id for case in loaded.cases if case.type == "case"}
-    packs, pack_problems = check_packs(packs_dir_for(casebook.cases_dir), known)
+    packs, pack_problems = check_packs(packs_dir_for(casebook.cases_dir), known, casebook.size_limits)
     report.files += packs
     report.problems.extend(pack_problems)
     _, statute_problems, statute_files = load_statutes(casebook.cases_dir)

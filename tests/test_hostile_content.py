@@ -292,3 +292,16 @@ def test_index_follows_the_size_setting_and_rebuilds_when_it_changes(cases_dir, 
         assert report.reason == "case_max_bytes changed" and not report.skipped
     finally:
         book.close()
+
+
+def test_a_huge_pack_is_refused_unread(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("packs").mkdir()
+    notes = "讲解要点。" * 200_000  # 3 MB of trainer notes
+    Path("packs/p.yaml").write_text(f"title: 培训\ncases:\n  - id: TD-2023-001\n    notes: {notes}\n", "utf-8")
+    pack, problems = load_pack(Path("packs/p.yaml"), {"TD-2023-001"})
+    assert pack is None
+    assert [str(p) for p in problems] == [
+        "packs/p.yaml:1:1: file is 2.9 MB, above the 2 MB limit (setting case_max_bytes):"
+        " it is not read; split it into several packs"
+    ]

@@ -54,16 +54,17 @@ class SizeLimits:
     warn_bytes: int = CASE_WARN_BYTES
     max_bytes: int = CASE_MAX_BYTES
 
-    def check(self, size: int) -> tuple[str, str] | None:
-        """Return (severity, message) for a file of `size` bytes, or None when it is fine."""
+    def check(self, size: int, kind: str = "case") -> tuple[str, str] | None:
+        """Return (severity, message) for a `kind` file of `size` bytes, or None when it is fine."""
+        parts = "several cases or manuals" if kind == "case" else f"several {kind}s"
         if size > self.max_bytes:
             return "error", (
                 f"file is {_size(size)}, above the {_size(self.max_bytes)} limit (setting case_max_bytes): "
-                "it is not read; split it into several cases or manuals"
+                f"it is not read; split it into {parts}"
             )
         if size > self.warn_bytes:
             return "warning", (
-                f"file is {_size(size)}, above the {_size(self.warn_bytes)} a case should need "
+                f"file is {_size(size)}, above the {_size(self.warn_bytes)} a {kind} should need "
                 "(setting case_warn_bytes); trim pasted text or split it"
             )
         return None

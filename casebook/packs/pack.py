@@ -23,7 +23,14 @@ from pathlib import Path
 
 from casebook.content.frontmatter import Mapping, NotAMapping, parse
 from casebook.content.privacy import privacy_problems
-from casebook.content.text import TextError, decode, find_bad_characters, replace_bad_characters
+from casebook.content.text import (
+    DEFAULT_LIMITS,
+    SizeLimits,
+    TextError,
+    decode,
+    find_bad_characters,
+    replace_bad_characters,
+)
 from casebook.content.values import check_date, check_text, describe
 from casebook.errors import Problem, display_path
 from casebook.packs.entries import PackEntry, check_entries, entry_marks, suggest, text_of
@@ -69,16 +76,18 @@ def find_packs(packs_dir: Path) -> list[Path]:
     return sorted(p for p in packs_dir.iterdir() if p.is_file() and p.suffix in PACK_SUFFIXES)
 
 
-def check_packs(packs_dir: Path, known_ids: set[str]) -> tuple[int, list[Problem]]:
+def check_packs(packs_dir: Path, known_ids: set[str], limits: SizeLimits = DEFAULT_LIMITS) -> tuple[int, list[Problem]]:
     """Validate every pack in the directory; return how many there are and all their problems."""
     problems: list[Problem] = []
     paths = find_packs(packs_dir)
     for path in paths:
-        problems.extend(load_pack(path, known_ids)[1])
+        problems.extend(load_pack(path, known_ids, limits)[1])
     return len(paths), problems
 
 
-def load_pack(path: Path, known_ids: set[str]) -> tuple[Pack | None, list[Problem]]:
+def load_pack(
+    path: Path, known_ids: set[str], limits: SizeLimits = DEFAULT_LIMITS
+) -> tuple[Pack | None, list[Problem]]:
     """Read and validate a pack file; return the pack (None if any error) and its problems."""
     shown = display_path(path)
     problems: list[Problem] = []
@@ -87,6 +96,12 @@ def load_pack(path: Path, known_ids: set[str]) -> tuple[Pack | None, list[Proble
         problems.append(Problem(shown, where[0], where[1], message, severity))
 
     try:
+        # The same bounds as a case file: a pack is a few KB, and it is read whole.
+        verdict = limits.check(path.stat().st_size, "pack")
+        if verdict:
+            problem((1, 1), verdict[1], verdict[0])
+            if verdict[0] == "error":
+                return None, problems
         text = decode(path.read_bytes())
         for bad in find_bad_characters(text):
             problem((bad.line, bad.col), bad.message)
