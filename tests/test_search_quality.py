@@ -173,3 +173,12 @@ def test_a_phrase_that_matches_nothing_is_loosened_to_its_words(shipped):
     result = search(shipped, '"快递员 丢失"')
     assert result.relaxed is not None and result.relaxed.kind == "loosen_word"
     assert result.total == search(shipped, "快递员 丢失").total > 0
+
+
+@pytest.mark.parametrize(("typed", "listed"), [("碎掉", "碎"), ("坏掉", "坏")])
+def test_an_unknown_word_holding_a_listed_word_searches_that_word(shipped, typed, listed):
+    # No case writes 碎掉 or 坏掉 (the segmenter keeps them whole); 碎 and 坏 are listed in 损毁's group.
+    result = search(shipped, typed)
+    assert result.ignored == [] and result.total > 0
+    assert result.hits[0].category == "损毁"
+    assert result.total == search(shipped, listed).total

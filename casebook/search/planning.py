@@ -132,12 +132,38 @@ class Planner:
             if self.concept_docs(concept):
                 known.append(concept)
                 continue
-            retried = self._without_negation(concept)
+            retried = self._without_negation(concept) or self._listed_inside(concept)
             if retried:
                 known.extend(retried)
             else:
                 ignored.append(concept.typed)
         return known, ignored
+
+    def _listed_inside(self, concept: Concept) -> list[Concept]:
+        """Return the vocabulary words inside an unknown word (碎成渣 → 碎, 快递柜子 → 快递柜).
+
+        The public glues the words editors listed to their own (碎成渣, 丢件了); the listed
+        word, longest first and not overlapping, still says what was meant.
+        """
+        word = concept.terms[0][0]
+        if concept.phrase or len(word) < 2 or not word.isalpha():
+            return []
+        listed = domain_words(self.vocabulary)
+        found, start = [], 0
+        while start < len(word):
+            for end in range(len(word), start, -1):
+                part = word[start:end]
+                if part != word and part in listed:
+                    found.append(part)
+                    start = end
+                    break
+            else:
+                start += 1
+        out = []
+        for part in found:
+            retried, _ = analyse_query(part, self.tokenizer, self.vocabulary, concept.fields)
+            out.extend(c for c in retried if self.concept_docs(c))
+        return out
 
     def _without_negation(self, concept: Concept) -> list[Concept]:
         for prefix in NEGATIONS:
