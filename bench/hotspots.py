@@ -65,25 +65,20 @@ KEY_FUNCTIONS = {
     ],
     "search": [
         ("casebook/search/searcher.py", "search"),
-        ("casebook/search/searcher.py", "plan"),
-        ("casebook/search/searcher.py", "query_for"),
-        ("casebook/search/searcher.py", "matching_docs"),
+        ("casebook/search/planning.py", "plan"),
+        ("casebook/search/searcher.py", "_match"),
         ("casebook/search/searcher.py", "filter_docs"),
-        ("casebook/search/searcher.py", "rank"),
-        ("casebook/search/searcher.py", "allowed_docs"),
-        ("whoosh/searching.py", "docs_for_query"),
-        ("whoosh/searching.py", "search"),
-        ("whoosh/searching.py", "search_with_collector"),
-        ("casebook/search/searcher.py", "_facet_counts"),
-        ("whoosh/searching.py", "groups"),
-        ("casebook/search/searcher.py", "_hit"),
-        ("casebook/search/searcher.py", "_snippet"),
+        ("casebook/search/ranking.py", "score"),
+        ("casebook/search/ranking.py", "fold"),
+        ("casebook/search/searcher.py", "_order"),
+        ("casebook/search/searcher.py", "_facets"),
+        ("casebook/search/hits.py", "make"),
+        ("casebook/search/snippets.py", "snippet_of"),
         ("casebook/search/highlight.py", "find_matches"),
         ("casebook/search/highlight.py", "best_snippet"),
         ("casebook/index/analysis.py", "words"),
         ("casebook/index/analysis.py", "normalise"),
-        ("whoosh/searching.py", "fields"),
-        ("casebook/search/searcher.py", "relaxations"),
+        ("casebook/search/relaxing.py", "relaxations"),
         ("casebook/service.py", "searcher"),
     ],
     "http": [
@@ -368,12 +363,8 @@ def search_timers(book, requests) -> tuple[Timers, float]:
     from whoosh import searching
 
     timers = Timers()
-    search_module = importlib.import_module("casebook.search.searcher")
-    modules = [search_module, importlib.import_module("casebook.search.highlight")]
-    try:
-        modules.append(importlib.import_module("casebook.search.docsets"))
-    except ImportError:
-        pass
+    names = ("searcher", "planning", "ranking", "postings", "docsets", "hits", "snippets", "highlight", "relaxing")
+    modules = [importlib.import_module(f"casebook.search.{name}") for name in names]
     for module in modules:
         for value in list(vars(module).values()):
             if inspect.isclass(value) and value.__module__ == module.__name__:
