@@ -183,8 +183,8 @@ class DocSets:
     def recency(self) -> list[int]:
         """Return, per document, its rank by date (higher is newer)."""
         if self._recency is None:
-            column = self.searcher.reader().column_reader("date")
-            order = sorted(range(self.size), key=lambda d: column[d])
+            dates = self.postings.values("date")  # one pass over the column, not a lookup per document
+            order = sorted(range(self.size), key=dates.__getitem__)
             ranks = [0] * self.size
             for rank, docnum in enumerate(order):
                 ranks[docnum] = rank

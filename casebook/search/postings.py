@@ -97,9 +97,8 @@ class Postings:
         if found is None:
             out = np.zeros(self.size, dtype=np.float32)
             for leaf, offset in self.reader.leaf_readers():
-                get = leaf.doc_field_length_reader(field) if hasattr(leaf, "doc_field_length_reader") else None
-                for docnum in range(leaf.doc_count_all()):
-                    out[offset + docnum] = (get(docnum) if get else leaf.doc_field_length(docnum, field)) or 0
+                count = leaf.doc_count_all()
+                out[offset : offset + count] = _leaf_lengths(leaf, field, count)
             present = out[out > 0]
             found = (out, float(present.mean()) if present.size else 1.0)
             self._lengths[field] = found
@@ -109,10 +108,7 @@ class Postings:
         """Return a numeric column (such as `amount`) for every document."""
         found = self._columns.get(name)
         if found is None:
-            column = self.reader.column_reader(name)
-            found = self._columns[name] = np.fromiter(
-                (column[d] for d in range(self.size)), dtype=np.int64, count=self.size
-            )
+            found = self._columns[name] = np.fromiter(self.values(name), dtype=np.int64, count=self.size)
         return found
 
     def kind_array(self, kind: str) -> np.ndarray:
@@ -120,8 +116,7 @@ class Postings:
         key = ("kind", kind)
         found = self._columns.get(key)
         if found is None:
-            kinds = self.reader.column_reader("kind")
-            found = self._columns[key] = np.fromiter((kinds[d] == kind for d in range(self.size)), bool, self.size)
+            found = self._columns[key] = np.array(self.values("kind"), dtype=object) == kind
         return found
 
     def recency(self, docsets) -> np.ndarray:
@@ -131,27 +126,50 @@ class Postings:
             found = self._columns["recency"] = np.asarray(docsets.recency(), dtype=np.int64)
         return found
 
+    def values(self, name: str) -> list:
+        """Return a column's value for every document, in one pass (not one lookup per document)."""
+        values = list(self.reader.column_reader(name))
+        return values if len(values) == self.size else [self.reader.column_reader(name)[d] for d in range(self.size)]
+
     def owners(self) -> tuple[np.ndarray, list[str], np.ndarray]:
         """Return each document's row (a case, or the manual a section belongs to), the rows' ids,
         and whether each row is a manual."""
         if self._owners is None and not self.size:
             self._owners = (np.zeros(0, dtype=np.int32), [], np.zeros(0, dtype=bool))
         if self._owners is None:
-            ids = self.reader.column_reader("id")
-            kinds = self.reader.column_reader("kind")
+            ids = self.values("id")
+            kinds = self.values("kind")
+            deleted = self.reader.has_deletions()
             rows: dict[str, int] = {}
             owner = np.full(self.size, -1, dtype=np.int32)
             manual: list[bool] = []
-            for docnum in range(self.size):
-                kind = kinds[docnum]
-                if kind not in ("case", "section") or self.reader.is_deleted(docnum):
+            for docnum, (case_id, kind) in enumerate(zip(ids, kinds)):
+                if kind not in ("case", "section") or (deleted and self.reader.is_deleted(docnum)):
                     continue  # a manual's whole file is found through its sections
-                row = rows.setdefault(ids[docnum], len(rows))
+                row = rows.setdefault(case_id, len(rows))
                 if row == len(manual):
                     manual.append(kind == "section")
                 owner[docnum] = row
             self._owners = (owner, list(rows), np.array(manual, dtype=bool))
         return self._owners
+
+
+def _leaf_lengths(leaf, field: str, count: int) -> np.ndarray:
+    """Return a segment's field lengths, decoded from its length column in one pass where Whoosh
+    keeps one (a Python call per document otherwise)."""
+    try:
+        from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+        from whoosh.util.numeric import byte_to_length
+
+        column = leaf._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
+        if column is None:
+            return np.zeros(count, dtype=np.float32)
+        coded = np.fromiter(column, dtype=np.int64, count=count)
+        table = np.array([0] + [byte_to_length(b) for b in range(1, 256)], dtype=np.float32)  # 0: no length
+        return table[coded]
+    except (ImportError, AttributeError, TypeError, ValueError):
+        get = leaf.doc_field_length_reader(field)
+        return np.fromiter((get(d) or 0 for d in range(count)), dtype=np.float32, count=count)
 
 
 def _blocks(matcher) -> tuple[list, list]:
