@@ -18,6 +18,9 @@ SERVE_FROM_WHEEL = textwrap.dedent(
     from casebook.web import create_app
 
     assert "site-packages" in casebook.__file__, casebook.__file__
+    from casebook.content.vocabulary import default_vocabulary_dir
+    assert (default_vocabulary_dir() / "synonyms.txt").is_file(), default_vocabulary_dir()
+    assert "site-packages" in str(default_vocabulary_dir())
     client = create_app().test_client()
     for url in ("/", "/cases/TD-2021-001", "/static/casebook.css", "/packs/"):
         response = client.get(url)

@@ -214,3 +214,16 @@ def test_顺丰_never_finds_a_case_that_only_says_丰巢(small_book):
 def test_no_two_groups_share_a_word():
     for first, second in combinations(VOCABULARY.groups, 2):
         assert not set(first) & set(second), (first[0], second[0])
+
+
+def test_a_knowledge_base_without_a_vocabulary_uses_the_shipped_one(tmp_path):
+    from casebook.content.vocabulary import load_vocabulary
+
+    (tmp_path / "taxonomy.yaml").write_text("", encoding="utf-8")
+    borrowed = load_vocabulary(tmp_path)
+    shipped = load_vocabulary(ROOT / "cases")
+    assert borrowed.groups == shipped.groups and borrowed.words == shipped.words
+    assert "顺丰" in {w for w, _ in borrowed.words}
+    (tmp_path / "vocabulary").mkdir()  # editors started their own: it is theirs alone, even empty
+    own = load_vocabulary(tmp_path)
+    assert own.groups == () and own.words == ()

@@ -9,8 +9,11 @@ from pathlib import Path
 from casebook.content.text import TextError, decode, find_bad_characters, replace_bad_characters
 from casebook.errors import Problem, display_path
 
-USERDICT_FILE = "vocabulary/userdict.txt"
-SYNONYMS_FILE = "vocabulary/synonyms.txt"
+VOCABULARY_DIR = "vocabulary"
+USERDICT_NAME = "userdict.txt"
+SYNONYMS_NAME = "synonyms.txt"
+USERDICT_FILE = f"{VOCABULARY_DIR}/{USERDICT_NAME}"
+SYNONYMS_FILE = f"{VOCABULARY_DIR}/{SYNONYMS_NAME}"
 
 
 @dataclass(frozen=True)
@@ -33,12 +36,27 @@ class Vocabulary:
         return tuple(dict.fromkeys(self._index.get(word, ())))
 
 
+def default_vocabulary_dir() -> Path:
+    """Return the folder of the vocabulary Casebook ships (the shipped knowledge base's own):
+    inside the package when installed from a wheel, under `cases/` in a checkout."""
+    package = Path(__file__).resolve().parent.parent
+    packaged = package / "default_vocabulary"
+    return packaged if packaged.is_dir() else package.parent / "cases" / "vocabulary"
+
+
 def load_vocabulary(cases_dir: Path) -> Vocabulary:
-    """Read the user dictionary and synonym files; a missing file means an empty list."""
+    """Read the user dictionary and synonym files; a missing file means an empty list.
+
+    A knowledge base with no `vocabulary/` folder at all uses the vocabulary Casebook ships
+    (brands, the public's words), until its editors start their own.
+    """
+    folder = cases_dir / VOCABULARY_DIR
+    if not folder.exists() and default_vocabulary_dir().is_dir():
+        folder = default_vocabulary_dir()
     problems: list[Problem] = []
     hasher = hashlib.sha1()
     words: list[tuple[str, int | None]] = []
-    for line_no, parts, shown in _lines(cases_dir / USERDICT_FILE, hasher, problems):
+    for line_no, parts, shown in _lines(folder / USERDICT_NAME, hasher, problems):
         freq: int | None = None
         if len(parts) > 1:
             if parts[1].isdigit():
@@ -49,7 +67,7 @@ def load_vocabulary(cases_dir: Path) -> Vocabulary:
         words.append((parts[0], freq))
     groups: list[tuple[str, ...]] = []
     first_line: dict[str, int] = {}
-    for line_no, parts, shown in _lines(cases_dir / SYNONYMS_FILE, hasher, problems):
+    for line_no, parts, shown in _lines(folder / SYNONYMS_NAME, hasher, problems):
         if len(parts) < 2:
             problems.append(
                 Problem(shown, line_no, 1, f"synonym group needs two or more words, received: '{parts[0]}'")
