@@ -140,3 +140,28 @@ def test_check_counts_reviewed_privacy_exceptions(runner, cases_dir, tmp_path):
     assert any("SJ-2019-001.md:" in l and "privacy: unmasked mobile number '13912345678'" in l for l in lines)
     assert not any("13812345678" in l for l in lines)
     assert lines[-1] == "10 files, 1 errors, 0 warnings; 1 reviewed privacy exceptions in force"
+
+
+def test_a_knowledge_base_without_a_taxonomy_is_one_error_line_not_a_traceback(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "cases").mkdir()
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from casebook.cli.main import main; main()",
+            "--cases",
+            str(tmp_path / "cases"),
+            "--index",
+            str(tmp_path / "index"),
+            "search",
+            "延误",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "taxonomy.yaml:1:1: taxonomy file not found" in done.stderr

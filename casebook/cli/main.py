@@ -271,5 +271,9 @@ _register()
 
 
 def main() -> None:
-    """Run the command line."""
-    cli(obj={})
+    """Run the command line; an error Casebook raises on purpose is one line and exit status 1."""
+    try:
+        cli(obj={})
+    except CasebookError as exc:  # e.g. a knowledge base with no taxonomy.yaml: say so, no traceback
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
