@@ -115,7 +115,7 @@ class SearchLog:
             if not self._overflowed:
                 self._overflowed = True
                 log.warning("search log %s falls behind: rows beyond %d waiting are dropped", self.path, QUEUE_SIZE)
-            self._finish(1, lost=True)
+            self._finish(1, lost=bool(sql))  # a flush marker is not a lost row
 
     def _finish(self, rows: int, lost: bool = False) -> None:
         with self._done:
@@ -135,24 +135,28 @@ class SearchLog:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
+            rows = [(sql, params) for sql, params in batch if sql]
+            markers = len(batch) - len(rows)  # flush() asking for the limits to hold now
             try:
                 if db is None:
                     if time.monotonic() < retry_at:
-                        self._finish(len(batch), lost=True)
+                        self._finish(len(rows), lost=True)
+                        self._finish(markers)
                         continue
                     db = self._connect()
                 with db:
-                    for sql, params in batch:
+                    for sql, params in rows:
                         db.execute(sql, params)
-                since_prune += len(batch)
-                if time.monotonic() >= prune_at or since_prune >= min(1000, self.max_rows):
+                since_prune += len(rows)
+                if markers or time.monotonic() >= prune_at or since_prune >= min(1000, self.max_rows):
                     self._prune(db)
                     prune_at, since_prune = time.monotonic() + PRUNE_SECONDS, 0
                 self._recovered()
                 self._finish(len(batch))
             except Exception as exc:  # noqa: BLE001 (whatever goes wrong, the writer must live on)
                 self._failed(exc)
-                self._finish(len(batch), lost=True)
+                self._finish(len(rows), lost=True)
+                self._finish(markers)
                 if db is not None:
                     db.close()
                     db = None
@@ -180,7 +184,9 @@ class SearchLog:
             db.execute("DELETE FROM clicks WHERE at < ? OR search_id NOT IN (SELECT id FROM searches)", (cutoff,))
 
     def flush(self, timeout: float = FLUSH_SECONDS) -> bool:
-        """Wait until every queued row is written or given up, at most timeout seconds."""
+        """Wait until every queued row is written or given up, at most timeout seconds; the
+        retention limits hold once it returns True (between flushes they are applied in batches)."""
+        self._put("", ())  # a marker: the writer prunes when it reaches it
         deadline = time.monotonic() + timeout
         with self._done:
             while self._pending > 0:
