@@ -358,7 +358,7 @@ def test_search_log_can_be_switched_off(casebook, kb_dir):
     ],
 )
 def test_articles_sort_in_the_law_s_order(articles, expected):
-    from casebook.web.rendering import article_order
+    from casebook.content.legal import article_order
 
     assert sorted(articles, key=article_order) == expected
 

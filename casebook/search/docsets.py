@@ -125,13 +125,11 @@ class DocSets:
     def _amount_table(self) -> list[tuple[list[tuple[float, int]], int]]:
         """Return amounts > 0 as ~64 buckets of (value, documents) in ascending order."""
         if self._amounts is None:
-            column = self.searcher.reader().column_reader("amount")
+            column = self.postings.column("amount")  # read once, shared with the amount sorts
             by_value: dict[int, bytearray] = {}
-            for docnum in range(self.size):
-                cents = column[docnum]
-                if cents > 0:
-                    bits = by_value.setdefault(cents, bytearray(self.nbytes))
-                    bits[docnum >> 3] |= 1 << (docnum & 7)
+            for docnum in np.nonzero(column > 0)[0].tolist():
+                bits = by_value.setdefault(int(column[docnum]), bytearray(self.nbytes))
+                bits[docnum >> 3] |= 1 << (docnum & 7)
             values = sorted((cents / 100, int.from_bytes(bits, "little")) for cents, bits in by_value.items())
             size = max(1, len(values) // 64)
             buckets = []

@@ -127,9 +127,16 @@ class Postings:
         return found
 
     def values(self, name: str) -> list:
-        """Return a column's value for every document, in one pass (not one lookup per document)."""
-        values = list(self.reader.column_reader(name))
-        return values if len(values) == self.size else [self.reader.column_reader(name)[d] for d in range(self.size)]
+        """Return a column's value for every document, read once in one pass (not one lookup per
+        document): owners, kinds and dates share the reads."""
+        key = ("values", name)
+        found = self._columns.get(key)
+        if found is None:
+            found = list(self.reader.column_reader(name))
+            if len(found) != self.size:
+                found = [self.reader.column_reader(name)[d] for d in range(self.size)]
+            self._columns[key] = found
+        return found
 
     def owners(self) -> tuple[np.ndarray, list[str], np.ndarray]:
         """Return each document's row (a case, or the manual a section belongs to), the rows' ids,

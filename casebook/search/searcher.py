@@ -142,7 +142,7 @@ class Searcher:
         top = float(scores.max()) if scores.size else 0.0
         for mask, lift in ((by_basis, 1.0), (by_id, 2.0)):
             if mask:
-                named = to_array(mask & self._gate(plan) & allowed, size)
+                named = to_array(mask, size) & gate  # `gate`: required, excluded and filters
                 scores = np.where(named, scores + lift * (top + 1.0), scores).astype(np.float32)
                 matching |= named
                 strong |= named

@@ -8,6 +8,7 @@ from flask import abort, current_app, jsonify, render_template, request, url_for
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
+from casebook.content.legal import article_order, parse_legal_basis
 from casebook.content.loader import split_sections
 from casebook.content.markdown import render_markdown
 from casebook.content.statutes import LAWS_DIR, Statute, load_statutes
@@ -16,7 +17,7 @@ from casebook.search.searcher import SearchRequest
 from casebook.web.api import case_path
 from casebook.web.context import book, bp, search_log
 from casebook.web.limits import whole_number
-from casebook.web.rendering import article_order, citation, parse_legal_basis
+from casebook.web.rendering import citation
 from casebook.web.state import (
     request_from_args,
     url_for_args,
