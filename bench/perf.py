@@ -343,12 +343,7 @@ def measure_http(
         load = measure.http_load(port, paths, clients, seconds, server.pid)
         client_cpu = time.process_time() - client_cpu
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        follow.stop_server(server)
         log.close()
     ok = len(load.latencies)
     return {
