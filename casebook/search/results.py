@@ -132,7 +132,6 @@ class SearchResult:
     facets: dict[str, dict[str, int]]
     request: SearchRequest = field(default_factory=SearchRequest)
     mode: str = "keywords"  # keywords | paragraph (read for its key terms) | browse (no words)
-    words: list[str] = field(default_factory=list)  # the query words searched for
     key_terms: list[str] = field(default_factory=list)  # a paragraph's key terms, strongest first
     ignored: list[str] = field(default_factory=list)  # query words no document contains
     strong: int = 0  # rows holding most of the words (or enough key terms)

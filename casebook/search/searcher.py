@@ -194,7 +194,6 @@ class Searcher:
             facets=self._facets(request, plan, matching_mask, rows, manual_row),
             request=request,
             mode="browse" if plan.browse else plan.mode,
-            words=[c.typed for c in plan.concepts],
             key_terms=plan.key_terms,
             ignored=plan.ignored,
             strong=int(strong_row.sum()),
