@@ -99,3 +99,16 @@ def test_day_counts_are_one_token_whichever_character(segmenter):
     ] or "7日" in [w.text for w in segmenter.words("超过7天未答复", search=False)]
     indexed = segmenter.words("应在7日内答复")
     assert ("7", True) in [(w.text, w.sub) for w in indexed] and ("7日", False) in [(w.text, w.sub) for w in indexed]
+
+
+def test_segmenters_with_different_user_words_do_not_share_them():
+    # The first rjieba segmenter in a process reuses the engine rjieba builds on import; any
+    # later one must get an engine of its own, or one knowledge base's words leak into another.
+    words = (("甲乙快递丙丁", 100000),)
+    first = Segmenter("rjieba", words)
+    second = Segmenter("rjieba", ())
+    third = Segmenter("rjieba", words)
+    text = normalise("甲乙快递丙丁")
+    assert [w.text for w in first.words(text, search=False)] == ["甲乙快递丙丁"]
+    assert "甲乙快递丙丁" not in [w.text for w in second.words(text, search=False)]
+    assert [w.text for w in third.words(text, search=False)] == ["甲乙快递丙丁"]
