@@ -22,7 +22,8 @@ SERVE_FROM_WHEEL = textwrap.dedent(
     assert (default_vocabulary_dir() / "synonyms.txt").is_file(), default_vocabulary_dir()
     assert "site-packages" in str(default_vocabulary_dir())
     client = create_app().test_client()
-    for url in ("/", "/cases/TD-2021-001", "/static/casebook.css", "/packs/"):
+    pasted = "/?q=" + "快递员一个电话都没打就把我的快递放进了丰巢柜，我根本没同意，还要我付超时费"  # reads common_words.txt
+    for url in ("/", "/cases/TD-2021-001", "/static/casebook.css", "/packs/", pasted):
         response = client.get(url)
         print(url, response.status_code, len(response.data))
         assert response.status_code == 200, (url, response.status_code, response.data[:300])

@@ -182,3 +182,16 @@ def test_an_unknown_word_holding_a_listed_word_searches_that_word(shipped, typed
     assert result.ignored == [] and result.total > 0
     assert result.hits[0].category == "损毁"
     assert result.total == search(shipped, listed).total
+
+
+def test_a_pasted_complaint_keeps_the_one_word_only_its_precedent_holds(shipped):
+    # 手镯 is in one case only: that is what makes it the key term, not narration to drop.
+    # 才能, 重新 and 一箱 narrate (common in any writing, or a count) and must not lead.
+    pasted = (
+        "我寄给我妈的一个手镯，说好第二天送到，结果才能查到物流就不动了，快递公司让我重新等一箱一箱找，到现在也没找到。"
+    )
+    result = search(shipped, pasted)
+    assert result.mode == "paragraph"
+    assert "手镯" in result.key_terms[:3]
+    assert not {"一箱", "第二天"} & set(result.key_terms)
+    assert ids(result)[0] == "DS-2021-001"

@@ -13,6 +13,7 @@ import functools
 import math
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 from casebook.content.vocabulary import Vocabulary
@@ -37,17 +38,26 @@ FILLER = frozenset(
     麻烦 谢谢 您好 你好 请 帮忙 帮 一下子 弄 搞 办 去 来 到底 究竟 为啥 咋 呢 嘛 啦 哦 哈 唉 呃 嗯
     上周 下周 本周 这周 上个月 这个月 星期 周末 不管 直接 公司 人员 那个 这个 一个 两个 几个 回来 出去 回去
     还要 还得 还是 网上 线上 先付 去取 拿到 收到了 买的 买了 发现 看到 打开 出来 起来 下来 过来 过去 不了 不到 没法
-    这笔 那笔 一看 干脆 里面 外面 好好 好几 几句 就让 一个多 太少 太多 一样 这次 那次 上次 下次 每次
+    这是 那是 块钱 我要 这笔 那笔 一看 干脆 里面 外面 好好 好几 几句 就让 一个多 太少 太多 一样 这次 那次 上次 下次 每次
     """.split()
 )
 # Spans of time (两天, 三个月, 10小时) narrate, they do not identify a precedent: 7日 and 30日 as
 # time limits are kept, since the identifier rule makes them one token ending in 日.
 _DURATION = re.compile(r"^[一二三四五六七八九十两几半多\d]+(?:天|周|个月|月|年|小时|分钟|个小时)$")
+# Counts and pointers (一箱, 三十, 两双, 第三次, 这箱, 半个) say how many or which, not what.
+_QUANTITY = re.compile(
+    r"^(?:[第这那每哪]?[一二三四五六七八九十两几半百千万零〇\d]+|[这那每哪])[个只件箱双次块元斤份包袋盒台条张把趟回遍天号分毛角钱]*$"
+)
 VOCABULARY_BOOST = 2.0  # a word editors listed (user dictionary, synonym group) is a domain word
-# Like Lucene's MoreLikeThis min_doc_freq: a word only one document holds is more often the
-# complainant's narration (这笔, 干脆) than the precedent's subject, unless editors listed it.
-MIN_DOCUMENT_FREQUENCY = 2
-MIN_DOCUMENTS_FOR_MIN_DF = 50
+# How common a word is in general Chinese writing (its idf over jieba's general corpus, from
+# common_words.txt) says whether it narrates (才能, 重新, 附近) or names a subject (翡翠, 牛排).
+# A word rarer than GENERAL_IDF_FULL there keeps its weight; commoner words weigh less, down
+# to GENERAL_WEIGHT_FLOOR. This, not a minimum document frequency, keeps narration out: the
+# one case that mentions 翡翠 is exactly the precedent a paragraph about a jade bangle wants.
+GENERAL_IDF_FULL = 8.0
+GENERAL_IDF_ZERO = 4.0
+GENERAL_WEIGHT_FLOOR = 0.25
+COMMON_WORDS = Path(__file__).with_name("common_words.txt")
 
 
 @dataclass(frozen=True)
@@ -56,6 +66,26 @@ class KeyTerm:
 
     word: str
     weight: float
+
+
+@functools.lru_cache(maxsize=1)
+def _general_idf() -> dict[str, float]:
+    out = {}
+    with COMMON_WORDS.open(encoding="utf-8") as lines:
+        for line in lines:
+            if line.strip() and not line.startswith("#"):
+                word, _, idf = line.rstrip("\n").rpartition(" ")
+                out[word] = float(idf)
+    return out
+
+
+def generality_weight(word: str) -> float:
+    """Return how much a word not in the vocabulary may weigh as a key term, by how rare it is in general writing."""
+    idf = _general_idf().get(word)
+    if idf is None:
+        return 1.0  # not in jieba's general corpus: a rare or specialised word
+    share = (idf - GENERAL_IDF_ZERO) / (GENERAL_IDF_FULL - GENERAL_IDF_ZERO)
+    return min(1.0, max(GENERAL_WEIGHT_FLOOR, share))
 
 
 @functools.lru_cache(maxsize=4)
@@ -88,8 +118,8 @@ def key_terms(
     for word in segmenter.words(normalise(text), search=False):
         if word.text in STOPWORDS or word.text in FILLER or _DURATION.match(word.text):
             continue
-        if word.text.isdigit() and word.text not in domain:
-            continue  # a sum or a count (15, 300) is not what a precedent is about; 12305 is listed
+        if _QUANTITY.match(word.text) and word.text not in domain:
+            continue  # a sum or a count (15, 300, 一箱) is not what a precedent is about; 12305 is listed
         if len(word.text) == 1 and word.text not in domain:
             continue  # 放, 打: one character outside the vocabulary is narration, 丢 and 柜 are listed
         counts[word.text] = counts.get(word.text, 0) + 1
@@ -107,13 +137,13 @@ def key_terms(
             continue
         if documents > 20 and df > COMMON_SHARE * documents:
             continue
-        if documents >= MIN_DOCUMENTS_FOR_MIN_DF and df < MIN_DOCUMENT_FREQUENCY and word not in domain:
-            continue
         idf = math.log(1 + (documents - df + 0.5) / (df + 0.5))
         if len(word) == 1:
             idf *= 0.5  # one character carries less meaning than a word, even when rare
         if word in domain:
             idf *= VOCABULARY_BOOST
+        else:
+            idf *= generality_weight(word)
         scored.append(((1 + math.log(tf)) * idf, word))
     scored.sort(key=lambda item: (-item[0], item[1]))
     top = scored[:MAX_KEY_TERMS]
