@@ -195,3 +195,24 @@ def test_a_pasted_complaint_keeps_the_one_word_only_its_precedent_holds(shipped)
     assert "手镯" in result.key_terms[:3]
     assert not {"一箱", "第二天"} & set(result.key_terms)
     assert ids(result)[0] == "DS-2021-001"
+
+
+def test_a_term_typed_in_part_finds_the_case_holding_it_whole(shipped):
+    # 暴力分 segments as 暴力 + 分: the stray 分 is in other cases (分拨, 分钟), 暴力分拣 in one.
+    result = search(shipped, "暴力分")
+    assert ids(result)[0] == "SH-2024-001"
+    assert result.ignored == []
+
+
+@pytest.mark.parametrize(
+    ("typed", "asks_how"),
+    [
+        ("企业多少天内要答复", True),
+        ("不予受理要怎么告知用户", True),
+        ("答复期限是多久", True),
+        ("快递怎么还没到", False),  # a complaint, not a question of procedure
+        ("快递员态度差", False),
+    ],
+)
+def test_questions_of_procedure_and_time_limits_ask_for_a_manual(shipped, typed, asks_how):
+    assert shipped.searcher().plan(SearchRequest(q=typed)).manual_intent is asks_how

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from whoosh.query import Phrase
 
 from casebook.content.vocabulary import Vocabulary
-from casebook.index.analysis import SECTION_GAP, CaseTokenizer
+from casebook.index.analysis import SECTION_GAP, CaseTokenizer, normalise
 from casebook.index.schema import scope_target
 from casebook.search.concepts import NEGATIONS, Concept, analyse_query
 from casebook.search.docsets import DocSets
@@ -41,6 +41,19 @@ MANUAL_INTENT = (
     "区分",
     "认定",
     "什么意思",
+    # How to go about it, and how long it may take: questions of procedure and time limits.
+    "要怎么",
+    "该怎么",
+    "怎么告知",
+    "怎么答复",
+    "怎么判断",
+    "怎么核查",
+    "怎么认定",
+    "多久",
+    "多少天",
+    "几天内",
+    "时限",
+    "期限",
 )
 
 
@@ -104,6 +117,7 @@ class Planner:
                 return plan
             # Nothing in it stands out (all filler, unknown or everywhere): search its words as
             # typed, naming the unknown ones, rather than list the whole knowledge base.
+        wanted += self._completions(clauses, wanted)
         known, ignored = self._known([c for c in wanted if not c.required])
         plan.ignored = [word for word in ignored if word.upper() not in ids]
         plan.required += [c for c in wanted if c.required]
@@ -116,6 +130,37 @@ class Planner:
             # than list the whole knowledge base as if the query had asked for everything.
             plan.ignored = [" ".join(text.split())[:20]]
         return plan
+
+    def _completions(self, clauses, wanted: list[Concept]) -> list[Concept]:
+        """Return the indexed word a clause typed only in part completes to (暴力分 → 暴力分拣).
+
+        A handler who half-remembers a term types its start; the segmenter then cuts off a
+        stray last character (暴力 + 分) that no document means. The commonest indexed word
+        the clause begins is searched beside its parts, so the case holding the whole term
+        ranks first. Nothing is replaced: the parts still count as typed.
+        """
+        out: list[Concept] = []
+        domain = domain_words(self.vocabulary)
+        reader = self.searcher.reader()
+        for clause in clauses:
+            if clause.phrase or clause.negated or clause.scope or clause.required:
+                continue
+            text = normalise(clause.text)
+            words = self.tokenizer.segmenter.words(text, search=False)
+            if len(words) < 2 or len(words[-1].text) > 1 or words[-1].text in domain:
+                continue
+            prefix = "".join(w.text for w in words)
+            found = [
+                (reader.doc_frequency(name, term), term.decode("utf-8") if isinstance(term, bytes) else term)
+                for name in ("title", "tags", "text")
+                for term in reader.expand_prefix(name, prefix)
+            ]
+            found = [(df, term) for df, term in found if len(term) > len(prefix)]
+            if found:
+                completion = max(found)[1]
+                concepts, _ = analyse_query(completion, self.tokenizer, self.vocabulary)
+                out.extend(c for c in concepts if c not in wanted)
+        return out
 
     def concept_frequency(self, word: str) -> int:
         """Return how many documents hold a word or one of its synonyms."""
