@@ -126,6 +126,13 @@ def test_ems_is_apart_from_the_postal_service_and_its_regulator():
         ("约好上门取件又放鸽子", "爽约"),
         ("物流造假", "物流信息不实"),
         ("派送延误", "投递"),
+        ("送村里还要加钱", "违规收费"),
+        ("快递员骂了我", "服务态度"),
+        ("揽收员不来", "快递员"),
+        ("显示签收了但我没收到", "虚假签收"),
+        ("代收款迟迟不返还", "代收货款"),
+        ("寄的时候没保价", "未保价"),
+        ("偏远费", "进村费"),
     ],
 )
 def test_the_publics_word_reaches_the_cases_word(tokenizer, typed, formal):
@@ -150,7 +157,7 @@ def test_every_synonym_group_member_is_one_token(tokenizer):
 
 @pytest.mark.parametrize(
     ("first", "second"),
-    [("赔偿", "补偿"), ("投诉", "申诉"), ("投诉", "举报"), ("申诉", "举报"), ("拒收", "拒绝收寄")],
+    [("赔偿", "补偿"), ("投诉", "申诉"), ("投诉", "举报"), ("申诉", "举报"), ("拒收", "拒绝收寄"), ("没保价", "保价")],
 )
 def test_words_the_brief_keeps_apart_are_not_synonyms(first, second):
     assert second not in VOCABULARY.synonyms(first)
