@@ -21,6 +21,9 @@ import measure
 FORMER_INTERVAL_S = 2.0  # the former watcher's polling interval
 
 
+PARKED_GIT = ".git-parked"  # where a tree's repository waits while a run measures the listed tree
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -150,6 +153,8 @@ def former_manifest(index_dir: Path) -> dict:
 
 def make_git(cases_dir: Path) -> dict:
     """Make the generated tree a git work tree with one commit (editors keep cases in git)."""
+    if (cases_dir / PARKED_GIT).exists():
+        (cases_dir / PARKED_GIT).rename(cases_dir / ".git")
     if (cases_dir / ".git").exists():
         return {"reused": True}
     env = dict(measure.clean_env(), GIT_AUTHOR_NAME="bench", GIT_AUTHOR_EMAIL="bench@example.invalid")
@@ -158,6 +163,14 @@ def make_git(cases_dir: Path) -> dict:
     for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "Generated knowledge base"]):
         subprocess.run(["git", *args], cwd=cases_dir, env=env, check=True, capture_output=True)
     return {"reused": False, "seconds": round(time.perf_counter() - started, 1)}
+
+
+def park_git(cases_dir: Path) -> bool:
+    """Hide an earlier --git run's repository so that this run lists the tree; say whether one was."""
+    if not (cases_dir / ".git").exists():
+        return False
+    (cases_dir / ".git").rename(cases_dir / PARKED_GIT)  # a hidden name: the walk skips it
+    return True
 
 
 def rows(summary: dict, targets: dict) -> list[tuple[str, str, str, bool | None]]:

@@ -27,6 +27,7 @@ writes it to a file as well).
 from __future__ import annotations
 
 import argparse
+import compileall
 import datetime as dt
 import gc
 import hashlib
@@ -723,6 +724,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.git:
         step("git init + commit of the tree")
         summary["git"] = follow.make_git(cases_dir)
+    else:
+        summary["git"] = {"parked": follow.park_git(cases_dir)}  # measure the listed tree, as labelled
+    # An installed Casebook has its bytecode compiled (pip does it); a checkout run with
+    # PYTHONDONTWRITEBYTECODE set would compile every module on every `casebook index`.
+    compileall.compile_dir(ROOT / "casebook", quiet=1)
     if "build" in steps:
         step(f"full build -> {index_dir}")
         summary["build"] = measure_build(cases_dir, index_dir, args.n)
