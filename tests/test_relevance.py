@@ -124,3 +124,17 @@ def test_malformed_queries_file_names_the_query(relevance, tmp_path):
         ValueError, match=r"query 2 \(驿站\): category: expected a list of names but received: '投递服务'"
     ):
         relevance.load_queries(path)
+
+
+@pytest.mark.parametrize("folder", sorted(p.name for p in (ROOT / "bench" / "unseen").iterdir() if p.is_dir()))
+def test_an_unseen_set_is_a_valid_knowledge_base_judged_as_handlers_search(relevance, folder):
+    base = ROOT / "bench" / "unseen" / folder
+    loaded = load_tree(base / "cases", load_taxonomy(base / "cases"))
+    assert loaded.errors == [] and len(loaded.cases) >= 70
+    queries = relevance.load_queries(base / "queries.yaml")
+    assert relevance.unknown_keys(queries, relevance.load_documents(base / "cases")) == []
+    kinds = [q.kind for q in queries]
+    assert len(queries) >= 40
+    assert kinds.count("paragraph") >= 10 and kinds.count("colloquial") >= 10
+    assert kinds.count("id") + kinds.count("legal") >= 4
+    assert all(2 in q.judgments.values() for q in queries)
