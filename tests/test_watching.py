@@ -175,3 +175,26 @@ def test_a_deeply_nested_folder_does_not_stop_the_watcher(book, cases_dir):
         watcher.stop()
         watcher.join(5)
         remove_chain(cases_dir)
+
+
+def test_the_new_index_is_warmed_after_each_refresh_and_a_failing_warm_stops_nothing(book, cases_dir):
+    warmed: list[str] = []
+
+    def warm():
+        warmed.append(book.searcher().search(SearchRequest(q="雨伞")).hits[0].id if total(book, "雨伞") else "")
+        if len(warmed) == 1:
+            raise RuntimeError("warming failed")  # the watcher logs it and goes on
+
+    watcher = Watcher(book, interval=0.2, debounce=0.2, after_refresh=warm)
+    watcher.start()
+    try:
+        path = cases_dir / "cases" / "SJ-2019-001.md"
+        path.write_text(path.read_text(encoding="utf-8").replace("三次爽约", "三次爽约，雨伞也丢了"), encoding="utf-8")
+        assert wait_for(lambda: len(warmed) == 1), "no warm-up after the refresh"
+        assert warmed == ["SJ-2019-001"]  # it ran on the new index
+        (cases_dir / "cases" / "WG-2026-001.md").write_text(new_case(1), encoding="utf-8")
+        assert wait_for(lambda: len(warmed) == 2), "a failed warm-up stopped the watcher"
+        assert watcher.failures == 0
+    finally:
+        watcher.stop()
+        watcher.join(5)

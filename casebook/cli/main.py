@@ -234,10 +234,14 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, watch: bool) -
     for problem in report.problems:
         click.echo(str(problem), err=True)
     click.echo(report.summary(), err=True)
-    casebook.searcher().search(SearchRequest(q="快递"))  # load the dictionary before the first visitor
+
+    def warm() -> None:  # load the dictionary and the index's arrays before the next visitor
+        casebook.searcher().search(SearchRequest(q="快递"))
+
+    warm()
     app = create_app(casebook=casebook)
     if watch:
-        Watcher(casebook).start()
+        Watcher(casebook, after_refresh=warm).start()
     click.echo(f"serving on http://{host}:{port}/", err=True)
     raise_open_file_limit(casebook.settings)
     options = waitress_options(casebook.settings)

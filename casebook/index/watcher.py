@@ -17,6 +17,7 @@ import logging
 import os
 import threading
 import time
+from typing import Callable
 
 from casebook.index.lock import IndexBusyError
 from casebook.index.poller import TreePoller
@@ -39,6 +40,7 @@ class Watcher(threading.Thread):
         retry: float = 1.0,
         events: bool = True,
         health: float = HEALTH_SECONDS,
+        after_refresh: Callable[[], object] | None = None,
     ):
         super().__init__(name="casebook-watcher", daemon=True)
         self.casebook = casebook
@@ -46,6 +48,9 @@ class Watcher(threading.Thread):
         self.debounce, self.max_delay, self.retry = debounce, max_delay, retry
         self.use_events = events
         self.health = health  # while events flow: seconds between looks at threads and folder times
+        # Called after a refresh that changed the index (the server warms its new searcher here,
+        # so that the first visitor after an edit does not pay for reading the new generation).
+        self.after_refresh = after_refresh
         self.mode = "poll"
         self.stopped = threading.Event()
         self.updates = 0  # refreshes that changed the index
@@ -167,6 +172,11 @@ class Watcher(threading.Thread):
         if report.full or report.added or report.updated or report.removed:
             self.updates += 1
             log.warning("%s", report.summary())
+            if self.after_refresh is not None:
+                try:
+                    self.after_refresh()
+                except Exception:  # warming is an optimisation: the first search will do the work
+                    log.exception("warming the new index failed")
         for problem in report.problems:
             log.warning("%s", problem)
         return True
