@@ -36,7 +36,6 @@ from casebook.index.lock import IndexLock
 from casebook.index.manifest import Entry, Manifest
 from casebook.index.schema import SCHEMA_VERSION, build_schema
 from casebook.index.update import git_record, update_generation
-from casebook.index.workers import combine, run_parts
 
 PARALLEL_FROM = 2000  # below this many files a second process costs more than it saves
 
@@ -106,6 +105,8 @@ def _build(cases_dir, index_dir, taxonomy, tokenizer, stamp, report, progress, m
         if procs == 1:
             parts = [build_part(cases_dir, generation, files, taxonomy, tokenizer, progress, limits)]
         else:
+            from casebook.index.workers import combine, run_parts  # multiprocessing: full builds only
+
             # Each process reads, validates and indexes its share of the files into an index
             # of its own; their segments are then listed in one table of contents. Nothing
             # is pickled per document and nothing is merged: every core works all the way.
