@@ -216,3 +216,9 @@ def test_a_term_typed_in_part_finds_the_case_holding_it_whole(shipped):
 )
 def test_questions_of_procedure_and_time_limits_ask_for_a_manual(shipped, typed, asks_how):
     assert shipped.searcher().plan(SearchRequest(q=typed)).manual_intent is asks_how
+
+
+def test_a_word_of_any_writing_does_not_outweigh_the_complaint(shipped):
+    # 东西 is rare in the cases (they write 物品, 内件) but says nothing: the damage must lead.
+    result = search(shipped, "东西摔碎了 快递不认")
+    assert [hit.category for hit in result.hits[:4]] == ["损毁"] * 4

@@ -17,7 +17,7 @@ from casebook.index.schema import scope_target
 from casebook.search.concepts import NEGATIONS, Concept, analyse_query
 from casebook.search.docsets import DocSets
 from casebook.search.identifiers import canonical, case_ids, named_bases
-from casebook.search.keyterms import domain_words, is_paragraph, key_terms
+from casebook.search.keyterms import domain_words, generality_weight, is_paragraph, key_terms
 from casebook.search.results import SearchRequest
 from casebook.search.syntax import clean, parse
 
@@ -124,7 +124,10 @@ class Planner:
         if request.match == "all":
             plan.required += known
         else:
-            plan.wanted = known
+            # A word common in any writing (东西, 一直, 说) says less than the others typed with
+            # it: it weighs less, in the score and in what a document missing it loses.
+            domain = domain_words(self.vocabulary)
+            plan.wanted = [c if c.phrase or c.terms[0][0] in domain else c.weighted(_plainness(c)) for c in known]
         if text.strip() and plan.browse and not excluded:
             # Only emoji, symbols or control characters: nothing was searched, so say so rather
             # than list the whole knowledge base as if the query had asked for everything.
@@ -241,3 +244,9 @@ class Planner:
             else:
                 mask |= self.docsets.band(field_name, term, band, SECTION_GAP)
         return mask
+
+
+def _plainness(concept: Concept) -> float:
+    """Return the weight of a typed word outside the vocabulary: less for words of any writing."""
+    word = concept.terms[0][0]
+    return 0.5 if len(word) == 1 else generality_weight(word)
