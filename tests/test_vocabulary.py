@@ -133,6 +133,8 @@ def test_ems_is_apart_from_the_postal_service_and_its_regulator():
         ("代收款迟迟不返还", "代收货款"),
         ("寄的时候没保价", "未保价"),
         ("偏远费", "进村费"),
+        ("运费收贵了", "违规收费"),
+        ("到付的货钱没回来", "货款"),
     ],
 )
 def test_the_publics_word_reaches_the_cases_word(tokenizer, typed, formal):
