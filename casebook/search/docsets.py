@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from whoosh.query import Query
 
-from casebook.search.postings import Postings, to_mask
+from casebook.search.postings import Postings, to_array, to_mask
 
 CACHE_BYTES = 64 * 1024 * 1024
 
@@ -40,11 +40,13 @@ class DocSets:
         self._cache: OrderedDict = OrderedDict()
         self._used = 0
         self._lock = threading.Lock()
-        self.live = self._from_ids(searcher.reader().all_doc_ids())
-        self._amounts: list[tuple[float, int]] | None = None  # (amount, documents paid it)
+        self.postings = Postings(searcher)  # term statistics for ranking, cached alongside
+        live = np.ones(self.size, dtype=bool)
+        live[list(self.postings.deleted())] = False
+        self.live = to_mask(live)
         self._recency: list[int] | None = None
         self._values: dict[str, list[str]] = {}  # facet field -> its indexed values
-        self.postings = Postings(searcher)  # term statistics for ranking, cached alongside
+        self._codes: dict[str, tuple[np.ndarray, list[str]]] = {}  # facet field -> value number per document
 
     def _from_ids(self, ids) -> int:
         bits = bytearray(self.nbytes)
@@ -115,6 +117,13 @@ class DocSets:
 
     def counts(self, mask: int, field: str) -> dict[str, int]:
         """Count the documents of `mask` per value of a field."""
+        if self.searcher.schema[field].column_type is not None:
+            # A one-value field kept as a column: one count over the documents, not a posting
+            # list read per value (0.4 s on the first search at 100,000 documents).
+            codes, names = self._column_codes(field)
+            chosen = codes[to_array(mask & self.live, self.size)]
+            tally = np.bincount(chosen[chosen >= 0], minlength=len(names))
+            return {names[i]: int(tally[i]) for i in np.nonzero(tally)[0]}
         out = {}
         for value in self.values(field):
             n = (mask & self.term(field, value)).bit_count()
@@ -122,47 +131,30 @@ class DocSets:
                 out[value] = n
         return out
 
-    def _amount_table(self) -> list[tuple[list[tuple[float, int]], int]]:
-        """Return amounts > 0 as ~64 buckets of (value, documents) in ascending order."""
-        if self._amounts is None:
-            column = self.postings.column("amount")  # read once, shared with the amount sorts
-            by_value: dict[int, bytearray] = {}
-            for docnum in np.nonzero(column > 0)[0].tolist():
-                bits = by_value.setdefault(int(column[docnum]), bytearray(self.nbytes))
-                bits[docnum >> 3] |= 1 << (docnum & 7)
-            values = sorted((cents / 100, int.from_bytes(bits, "little")) for cents, bits in by_value.items())
-            size = max(1, len(values) // 64)
-            buckets = []
-            for i in range(0, len(values), size):
-                chunk = values[i : i + size]
-                union = 0
-                for _, docs in chunk:
-                    union |= docs
-                buckets.append((chunk, union))
-            self._amounts = buckets
-        return self._amounts
+    def _column_codes(self, field: str) -> tuple[np.ndarray, list[str]]:
+        """Return each document's value of a column field as a number, and the values in order."""
+        found = self._codes.get(field)
+        if found is None:
+            values = np.array(self.postings.values(field), dtype=str)
+            names, codes = np.unique(values, return_inverse=True)
+            codes = codes.astype(np.int32)
+            if names.size and names[0] == "":
+                codes -= 1  # a document without a value counts for none
+                names = names[1:]
+            found = self._codes[field] = (codes, names.tolist())
+        return found
 
     def amount_stats(self, mask: int) -> AmountStats:
         """Return how many documents of `mask` paid an amount, and its median, least and most."""
-        buckets = [(chunk, (mask & union).bit_count()) for chunk, union in self._amount_table()]
-        count = sum(n for _, n in buckets)
-        if not count:
+        column = self.postings.column("amount")  # fen, -1 when none; read once, shared with the sorts
+        paid = column[to_array(mask, self.size)]
+        paid = paid[paid > 0]
+        if not paid.size:
             return AmountStats(0, None, None, None)
-
-        def kth(k: int) -> float:  # the k-th smallest amount paid (0-based)
-            for chunk, n in buckets:
-                if k >= n:
-                    k -= n
-                    continue
-                for value, docs in chunk:
-                    here = (mask & docs).bit_count()
-                    if k < here:
-                        return value
-                    k -= here
-            raise IndexError(k)
-
-        median = (kth((count - 1) // 2) + kth(count // 2)) / 2
-        return AmountStats(count, median, kth(0), kth(count - 1))
+        paid = np.sort(paid)
+        count = int(paid.size)
+        median = (int(paid[(count - 1) // 2]) / 100 + int(paid[count // 2]) / 100) / 2  # as statistics.median
+        return AmountStats(count, median, int(paid[0]) / 100, int(paid[-1]) / 100)
 
     def amounts(self, mask: int) -> list[float]:
         """Return every amount paid (> 0) by the documents of a mask: for small masks."""
@@ -182,9 +174,8 @@ class DocSets:
         """Return, per document, its rank by date (higher is newer)."""
         if self._recency is None:
             dates = self.postings.values("date")  # one pass over the column, not a lookup per document
-            order = sorted(range(self.size), key=dates.__getitem__)
-            ranks = [0] * self.size
-            for rank, docnum in enumerate(order):
-                ranks[docnum] = rank
-            self._recency = ranks
+            order = np.argsort(np.array(dates, dtype=str), kind="stable")  # ties: by document number
+            ranks = np.empty(self.size, dtype=np.int64)
+            ranks[order] = np.arange(self.size)
+            self._recency = ranks.tolist()
         return self._recency
