@@ -13,9 +13,12 @@ In one run, on the same files, the cases are indexed in temporary directories by
 - stock Whoosh with jieba's `ChineseAnalyzer` and the default query parser (AND);
 - SQLite FTS5 with the `trigram` tokenizer (LIKE for words under three characters).
 
-Two judged sets: bench/queries.yaml (the development set, written with the code) and
+Judged sets on the shipped cases: bench/queries.yaml (the development set, written with the
+code), bench/colloquial.yaml (the public's own words, a development set too) and
 bench/blind.yaml (written by someone who read only the case files and the product brief,
-never the search code or its results; `--queries bench/blind.yaml`). Each system returns its
+never the search code or its results; `--queries bench/blind.yaml`). bench/unseen/ holds two
+knowledge bases with their own judged queries (`--cases bench/unseen/b/cases --queries
+bench/unseen/b/queries.yaml`); see bench/unseen/README.md. Each system returns its
 top k (10) per query; the script prints mean nDCG@k and recall@k per system (recall over
 documents graded 1 or 2), per kind of query when the set names kinds, how many queries found
 nothing, and how many top-k lists hold a document twice. Keys are case ids, or `ID#anchor` for

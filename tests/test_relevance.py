@@ -80,6 +80,12 @@ def test_filtered_queries_judge_only_documents_their_filters_let_through(relevan
             assert not query.outcomes or case.outcome in query.outcomes, (query.q, key)
 
 
+@pytest.mark.parametrize("name", ["queries.yaml", "blind.yaml", "colloquial.yaml"])
+def test_every_judged_set_on_the_shipped_cases_names_shipped_documents(relevance, name):
+    documents = relevance.load_documents(CASES)
+    assert relevance.unknown_keys(relevance.load_queries(ROOT / "bench" / name), documents) == []
+
+
 def test_bench_checker_agrees_with_the_shipped_documents(relevance):
     documents = relevance.load_documents(CASES)
     assert relevance.unknown_keys(relevance.load_queries(QUERIES), documents) == []
