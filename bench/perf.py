@@ -703,6 +703,10 @@ def main(argv: list[str] | None = None) -> int:
         default=240.0,
         help="run the stock baseline on all documents if estimated under this many seconds",
     )
+    parser.add_argument(
+        "--http-rounds", type=int, default=4, help="alternate runs per mode, watcher off/on (default 4)"
+    )
+    parser.add_argument("--http-round-seconds", type=float, default=10.0, help="seconds per alternate run (default 10)")
     parser.add_argument("--json", type=Path, help="also write the JSON summary to this file")
     args = parser.parse_args(argv)
     steps = set(STEPS) if not args.only else {s.strip() for s in args.only.split(",")}
@@ -743,8 +747,22 @@ def main(argv: list[str] | None = None) -> int:
     if "http" in steps:
         step(f"HTTP: {args.clients} clients for {args.http_seconds:.0f} s")
         summary["http"] = measure_http(cases_dir, index_dir, mix, args.clients, args.http_seconds, base)
-        step(f"HTTP with the watcher on: {args.clients} clients for {args.http_seconds:.0f} s")
-        summary["http_watch"] = measure_http(cases_dir, index_dir, mix, args.clients, args.http_seconds, base, True)
+        # The comparison alternates short runs with the watcher off and on (off-on, on-off, ...):
+        # two long runs one after the other differ by whatever else the machine did meanwhile.
+        step(f"HTTP, watcher off and on alternately: {args.http_rounds} rounds of {args.http_round_seconds:.0f} s each")
+        rounds = {False: [], True: []}
+        for index in range(args.http_rounds):
+            for watch in (False, True) if index % 2 == 0 else (True, False):
+                run = measure_http(cases_dir, index_dir, mix, args.clients, args.http_round_seconds, base, watch)
+                rounds[watch].append({"requests": run["requests"] - run["errors"], "seconds": run["seconds"]})
+        summary["http_watch"] = {
+            "rounds": rounds[True],
+            "rounds_no_watch": rounds[False],
+            "rps": round(sum(r["requests"] for r in rounds[True]) / sum(r["seconds"] for r in rounds[True]), 1),
+            "rps_no_watch": round(
+                sum(r["requests"] for r in rounds[False]) / sum(r["seconds"] for r in rounds[False]), 1
+            ),
+        }
     if "updates" in steps:
         step("incremental updates")
         summary["updates"] = measure_updates(cases_dir, index_dir, samples, args.n, args.seed)
