@@ -198,3 +198,34 @@ def test_the_new_index_is_warmed_after_each_refresh_and_a_failing_warm_stops_not
     finally:
         watcher.stop()
         watcher.join(5)
+
+
+def test_churn_under_git_never_reaches_the_watcher(book, cases_dir):
+    # A `git gc` deletes and writes thousands of objects: none of it may cost the server.
+    objects = cases_dir / ".git" / "objects" / "ab"
+    objects.mkdir(parents=True)
+    watcher = Watcher(book, interval=0.2, debounce=0.3)
+    watcher.start()
+    try:
+        assert wait_for(lambda: watcher.mode == "events", 2)
+        for n in range(300):
+            (objects / f"{n:038d}").write_bytes(b"x")
+        for path in objects.iterdir():
+            path.unlink()
+        time.sleep(0.5)
+        assert watcher.events == 0
+        (cases_dir / "cases" / "WG-2026-001.md").write_text(new_case(1, "搬运费"), encoding="utf-8")
+        assert wait_for(lambda: total(book, "搬运费") == 1), "a real change was not seen"
+    finally:
+        watcher.stop()
+        watcher.join(5)
+
+
+def test_a_new_folder_and_the_case_saved_into_it_are_followed(following, cases_dir):
+    book, _ = following
+    folder = cases_dir / "cases" / "新建" / "子目录"
+    folder.mkdir(parents=True)
+    (folder / "WG-2026-002.md").write_text(new_case(2, "包装费"), encoding="utf-8")
+    assert wait_for(lambda: total(book, "包装费") == 1), "a case in a new folder was not indexed"
+    (folder / "WG-2026-003.md").write_text(new_case(3, "打包费"), encoding="utf-8")  # the folder is watched now
+    assert wait_for(lambda: total(book, "打包费") == 1), "a later case in the new folder was not indexed"

@@ -19,6 +19,7 @@ import threading
 import time
 from typing import Callable
 
+from casebook.index.folders import FolderWatches
 from casebook.index.lock import IndexBusyError
 from casebook.index.poller import TreePoller
 
@@ -56,6 +57,7 @@ class Watcher(threading.Thread):
         self.updates = 0  # refreshes that changed the index
         self.busy_retries = 0  # refreshes put off because another run held the lock
         self.failures = 0
+        self.events = 0  # file events received (none from .git or other hidden folders)
         self._wake = threading.Event()
         self._lock = threading.Lock()
         self._pending: set[str] = set()
@@ -64,6 +66,8 @@ class Watcher(threading.Thread):
         self._retry_at = 0.0
         self._blocked = False  # the last refresh failed: wait for the next change
         self._observer = None
+        self._folders: FolderWatches | None = None
+        self._watch_failed = False  # a new folder could not be watched (no inotify watches left)
         self._threads: list[threading.Thread] = []
         self._cases = os.path.realpath(casebook.cases_dir)
         self._index = os.path.realpath(casebook.settings.index_dir)
@@ -99,11 +103,22 @@ class Watcher(threading.Thread):
         return rel
 
     def _on_event(self, event) -> None:
+        self.events += 1
         try:
             if event.event_type in IGNORED_EVENTS or (event.is_directory and event.event_type == "modified"):
                 return
             paths = [event.src_path, getattr(event, "dest_path", "")]
             rels = [rel for rel in (self.relative(p) for p in paths if p) if rel is not None]
+            folders = self._folders
+            if event.is_directory and folders is not None and rels:
+                if event.event_type in ("deleted", "moved"):
+                    folders.remove(rels[0])
+                if event.event_type in ("created", "moved"):
+                    try:
+                        folders.add(rels[-1])  # before the refresh lists it: nothing added now is missed
+                    except Exception:
+                        self._watch_failed = True  # the loop falls back to polling
+                        raise
             self.note(rels)
         except Exception:  # an odd path must not stop the event thread
             log.exception("could not read a file event")
@@ -225,7 +240,11 @@ class Watcher(threading.Thread):
                 events.DirDeletedEvent,
                 events.DirMovedEvent,
             ]
-            observer.schedule(handler, self._cases, recursive=True, event_filter=wanted)
+            self._observer = observer
+            self._folders = FolderWatches(
+                observer, handler, wanted, self._cases, self._index, self.casebook.settings.max_depth
+            )
+            self._folders.add("")
             observer.start()
             # The observer, its emitter and (on Linux) the thread reading inotify: if any of
             # them dies, events stop. watchdog 7.1's inotify reader dies on a RecursionError
@@ -236,12 +255,12 @@ class Watcher(threading.Thread):
         except Exception as exc:  # no inotify watches left, an unsupported file system, ...
             self._fall_back(f"file events unavailable ({type(exc).__name__}: {exc})")
             return
-        self._observer = observer
         self.mode = "events"
 
     def _events_alive(self) -> bool:
         observer = self._observer
-        return observer is not None and observer.is_alive() and all(t.is_alive() for t in self._threads)
+        alive = observer is not None and observer.is_alive() and all(t.is_alive() for t in self._threads)
+        return alive and not self._watch_failed
 
     def _poller(self, events: bool) -> TreePoller:
         """Return a poller: the full fallback, or (while events flow) folder times only."""
@@ -258,10 +277,11 @@ class Watcher(threading.Thread):
         self.note(None)  # events may have been lost: look at everything once
 
     def _stop_events(self) -> None:
-        observer, self._observer = self._observer, None
+        observer, self._observer, self._folders = self._observer, None, None
         if observer is not None:
             try:
                 observer.stop()
-                observer.join(timeout=2)
+                if observer.is_alive():
+                    observer.join(timeout=2)
             except Exception:
                 log.exception("watcher: stopping the file-event thread failed")
