@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from casebook.config import Settings
+from casebook.search import postings as postings_module
 from casebook.search.docsets import DocSets
 from casebook.search.postings import Postings, to_mask
 from casebook.service import Casebook
@@ -39,4 +40,21 @@ def test_columns_and_lengths_read_whole_agree_with_whoosh(cases_dir, tmp_path):
         for field in ("category", "outcome", "province", "type"):
             expected = {v: n for v in docsets.values(field) if (n := (mask & docsets.term(field, v)).bit_count())}
             assert docsets.counts(mask, field) == expected, field
+    book.close()
+
+
+def test_a_searcher_after_an_update_reads_only_the_new_segment(cases_dir, tmp_path, monkeypatch):
+    book = Casebook(Settings(cases_dir=cases_dir, index_dir=tmp_path / "index", search_log=False))
+    book.update_index()
+    assert book.searcher().postings.values("id")  # the first searcher reads every segment
+    edited = next(cases_dir.glob("cases/*.md"))
+    edited.write_text(edited.read_text(encoding="utf-8") + "\n补充说明：纸箱受潮。\n", encoding="utf-8")
+    book.update_index()
+    after = book.searcher().postings
+    assert len(list(after.reader.leaf_readers())) == 2
+    reads = []
+    original = postings_module._leaf_values
+    monkeypatch.setattr(postings_module, "_leaf_values", lambda *args: reads.append(args[1]) or original(*args))
+    assert after.values("id") == [after.reader.column_reader("id")[d] for d in range(after.size)]
+    assert reads == ["id"]  # the new segment only: the other was read by the searcher before
     book.close()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from whoosh.query import Query
 
-from casebook.search.postings import Postings, to_array, to_mask
+from casebook.search.postings import SEGMENTS, Postings, segment_key, to_array, to_mask
 
 CACHE_BYTES = 64 * 1024 * 1024
 
@@ -135,13 +135,19 @@ class DocSets:
         """Return each document's value of a column field as a number, and the values in order."""
         found = self._codes.get(field)
         if found is None:
-            values = np.array(self.postings.values(field), dtype=str)
-            names, codes = np.unique(values, return_inverse=True)
-            codes = codes.astype(np.int32)
-            if names.size and names[0] == "":
-                codes -= 1  # a document without a value counts for none
-                names = names[1:]
-            found = self._codes[field] = (codes, names.tolist())
+            # Per segment (kept across searchers: a segment never changes), then joined.
+            parts = []
+            for leaf, _offset in self.searcher.reader().leaf_readers():
+                key = (segment_key(leaf), "codes", field)
+                parts.append(SEGMENTS.get(key, _codes, self.postings.segment_values(leaf, field)))
+            names = sorted({name for _, part_names in parts for name in part_names})
+            number = {name: i for i, name in enumerate(names)}
+            joined = [
+                np.append(np.array([number[n] for n in part_names], dtype=np.int32), -1)[codes]
+                for codes, part_names in parts
+            ]
+            codes = np.concatenate(joined) if joined else np.zeros(0, dtype=np.int32)
+            found = self._codes[field] = (codes, names)
         return found
 
     def amount_stats(self, mask: int) -> AmountStats:
@@ -179,3 +185,13 @@ class DocSets:
             ranks[order] = np.arange(self.size)
             self._recency = ranks.tolist()
         return self._recency
+
+
+def _codes(values: list[str]) -> tuple[np.ndarray, list[str]]:
+    """Return each value's number among the distinct values (-1 for none), and those values."""
+    names, codes = np.unique(np.array(values, dtype=str), return_inverse=True)
+    codes = codes.astype(np.int32)
+    if names.size and names[0] == "":
+        codes -= 1  # a document without a value counts for none
+        names = names[1:]
+    return codes, names.tolist()

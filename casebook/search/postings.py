@@ -16,6 +16,51 @@ from whoosh.fields import FieldType
 
 CACHE_BYTES = 64 * 1024 * 1024
 EMPTY = (np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32))
+SEGMENT_ENTRIES = 256  # per-segment column reads kept across searchers (about 25 per segment)
+
+
+class SegmentCache:
+    """What a segment's columns hold, kept across searchers: a segment never changes once written.
+
+    An update adds a small segment (and marks deletions, which live elsewhere), so the searcher
+    opened after it needs to read only the new segment, not the 100,000 documents before it.
+    Keys start with the segment's id, unique to each segment Whoosh writes.
+    """
+
+    def __init__(self, entries: int = SEGMENT_ENTRIES):
+        self.entries = entries
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key, compute, *args):
+        """Return the value kept under `key`, or compute(*args) and keep it."""
+        if key[0] is None:
+            return compute(*args)  # no segment to name it by: not kept
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = compute(*args)
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.entries:
+                self._items.popitem(last=False)
+        return value
+
+    def retain(self, segments: set[str]) -> None:
+        """Forget the segments a new searcher no longer reads (merged away, or another generation)."""
+        with self._lock:
+            for key in [k for k in self._items if k[0] not in segments]:
+                del self._items[key]
+
+
+SEGMENTS = SegmentCache()
+
+
+def segment_key(leaf) -> str | None:
+    """Return the id of the segment a leaf reader reads (None for a reader of no segment)."""
+    segment = leaf.segment() if hasattr(leaf, "segment") else None
+    return segment.segment_id() if segment is not None else None
 
 
 class Postings:
@@ -32,6 +77,7 @@ class Postings:
         self._lengths: dict[str, tuple[np.ndarray, float]] = {}
         self._owners: tuple[np.ndarray, list[str], np.ndarray] | None = None
         self._columns: dict = {}  # name (or (kind, value)) -> array over documents
+        SEGMENTS.retain({segment_key(leaf) for leaf, _ in self.reader.leaf_readers()})
 
     def term(self, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Return (document numbers, weights) of a term in a field, ascending by document."""
@@ -99,7 +145,9 @@ class Postings:
             out = np.zeros(self.size, dtype=np.float32)
             for leaf, offset in self.reader.leaf_readers():
                 count = leaf.doc_count_all()
-                out[offset : offset + count] = _leaf_lengths(leaf, field, count)
+                out[offset : offset + count] = SEGMENTS.get(
+                    (segment_key(leaf), "lengths", field), _leaf_lengths, leaf, field, count
+                )
             present = out[out > 0]
             found = (out, float(present.mean()) if present.size else 1.0)
             self._lengths[field] = found
@@ -135,11 +183,16 @@ class Postings:
         if found is None:
             found = []
             for leaf, _offset in self.reader.leaf_readers():
-                found.extend(_leaf_values(leaf, name, leaf.doc_count_all()))
+                found.extend(self.segment_values(leaf, name))
             if len(found) != self.size:
                 found = [self.reader.column_reader(name)[d] for d in range(self.size)]
             self._columns[key] = found
         return found
+
+    @staticmethod
+    def segment_values(leaf, name: str) -> list:
+        """Return one segment's column values (read once per segment, shared by searchers)."""
+        return SEGMENTS.get((segment_key(leaf), "values", name), _leaf_values, leaf, name, leaf.doc_count_all())
 
     def deleted(self) -> set[int]:
         """Return the deleted documents' numbers (the few an update replaced since the last merge)."""
