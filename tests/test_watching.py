@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import pytest
 
@@ -229,3 +230,38 @@ def test_a_new_folder_and_the_case_saved_into_it_are_followed(following, cases_d
     assert wait_for(lambda: total(book, "包装费") == 1), "a case in a new folder was not indexed"
     (folder / "WG-2026-003.md").write_text(new_case(3, "打包费"), encoding="utf-8")  # the folder is watched now
     assert wait_for(lambda: total(book, "打包费") == 1), "a later case in the new folder was not indexed"
+
+
+def test_a_folder_renamed_or_removed_leaves_the_watcher_on_file_events(following, cases_dir):
+    # Each folder has a watch of its own: one that goes must not read as the events stopping.
+    book, watcher = following
+    assert wait_for(lambda: watcher.mode == "events", 2)
+    (cases_dir / "manuals").rename(cases_dir / "handbooks")
+    assert wait_for(lambda: book.document("SC-001")["path"] == "handbooks/SC-001.md")
+    for path in (cases_dir / "handbooks").iterdir():
+        path.unlink()
+    (cases_dir / "handbooks").rmdir()
+    assert wait_for(lambda: "SC-001" not in ids(book, "SC-001")), "the removed folder's manual stayed"
+    (cases_dir / "cases" / "WG-2026-001.md").write_text(new_case(1, "搬运费"), encoding="utf-8")
+    assert wait_for(lambda: total(book, "搬运费") == 1)
+    assert watcher.mode == "events"
+
+
+def test_a_folder_made_while_its_new_parent_is_being_watched_is_watched_too(following, cases_dir, monkeypatch):
+    # `cp -r` or a checkout still writing: a sub-folder appears between the new folder's watch
+    # and its listing. It must be watched, not left to the slow look at folder times.
+    book, watcher = following
+    assert wait_for(lambda: watcher.mode == "events", 2)
+    real_scandir = os.scandir
+
+    def scandir(path="."):
+        if str(path).endswith("新建"):
+            (Path(path) / "迟到").mkdir(exist_ok=True)
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    (cases_dir / "cases" / "新建").mkdir()
+    assert wait_for(lambda: "cases/新建/迟到" in watcher._folders.watches, 3)
+    monkeypatch.setattr(os, "scandir", real_scandir)
+    (cases_dir / "cases" / "新建" / "迟到" / "WG-2026-004.md").write_text(new_case(4, "装卸费"), encoding="utf-8")
+    assert wait_for(lambda: total(book, "装卸费") == 1)

@@ -28,20 +28,36 @@ class FolderWatches:
             path = os.path.join(self.root, folder) if folder else self.root
             if folder in self.watches or path == self.index:
                 continue
-            try:
-                entries = list(os.scandir(path))
-            except OSError:
-                continue  # gone again: its parent's events say so
-            # A failure here (no inotify watches left) is the caller's: it falls back to polling.
+            if not os.path.isdir(path) or os.path.islink(path):
+                continue  # gone again (its parent's events say so), or a link the walk never enters
+            # Watched before it is listed: a sub-folder made in between is then either listed
+            # or reported. A failure here (no inotify watches left) is the caller's: it falls
+            # back to polling.
             self.watches[folder] = self.observer.schedule(
                 self.handler, path, recursive=False, event_filter=self.event_filter
             )
+            try:
+                entries = list(os.scandir(path))
+            except OSError:
+                continue  # gone since: its parent's events say so
             if depth < self.max_depth:
                 stack.extend(
                     (f"{folder}/{entry.name}" if folder else entry.name, depth + 1)
                     for entry in entries
                     if not entry.name.startswith(".") and entry.is_dir(follow_symlinks=False)
                 )
+
+    def alive(self) -> bool:
+        """Say whether every watched folder that still exists still has a live emitter."""
+        emitters = {emitter.watch: emitter for emitter in self.observer.emitters}
+        for folder, watch in list(self.watches.items()):
+            emitter = emitters.get(watch)
+            if emitter is not None and emitter.is_alive():
+                continue
+            if os.path.isdir(os.path.join(self.root, folder) if folder else self.root):
+                return False  # a folder still there is no longer followed
+            # Gone, and its emitter with it: the parent's event unwatches it (or did already).
+        return True
 
     def remove(self, rel: str) -> None:
         """Stop watching a folder that went (or moved), and the folders below it."""

@@ -246,11 +246,16 @@ class Watcher(threading.Thread):
             )
             self._folders.add("")
             observer.start()
-            # The observer, its emitter and (on Linux) the thread reading inotify: if any of
-            # them dies, events stop. watchdog 7.1's inotify reader dies on a RecursionError
-            # when a folder nested ~1,000 deep appears, while the others look alive.
+            # The observer and (on Linux) the thread reading inotify, shared by every folder's
+            # watch: if either dies, events stop. watchdog 7.1's inotify reader dies on a
+            # RecursionError when a folder nested ~1,000 deep appears, while the others look
+            # alive. Each folder's own emitter thread is checked apart (FolderWatches.alive):
+            # it stops, as it should, when its folder goes.
+            emitters = set(observer.emitters)
             self._threads = [
-                t for t in set(threading.enumerate()) - before if type(t).__module__.startswith("watchdog")
+                t
+                for t in set(threading.enumerate()) - before
+                if type(t).__module__.startswith("watchdog") and t not in emitters
             ]
         except Exception as exc:  # no inotify watches left, an unsupported file system, ...
             self._fall_back(f"file events unavailable ({type(exc).__name__}: {exc})")
@@ -260,7 +265,8 @@ class Watcher(threading.Thread):
     def _events_alive(self) -> bool:
         observer = self._observer
         alive = observer is not None and observer.is_alive() and all(t.is_alive() for t in self._threads)
-        return alive and not self._watch_failed
+        folders = self._folders
+        return alive and not self._watch_failed and folders is not None and folders.alive()
 
     def _poller(self, events: bool) -> TreePoller:
         """Return a poller: the full fallback, or (while events flow) folder times only."""
