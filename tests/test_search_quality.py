@@ -222,3 +222,25 @@ def test_a_word_of_any_writing_does_not_outweigh_the_complaint(shipped):
     # 东西 is rare in the cases (they write 物品, 内件) but says nothing: the damage must lead.
     result = search(shipped, "东西摔碎了 快递不认")
     assert [hit.category for hit in result.hits[:4]] == ["损毁"] * 4
+
+
+def test_a_fragment_never_completes_to_a_word_only_replaced_versions_held(tmp_path):
+    import shutil
+
+    from casebook.config import Settings
+    from casebook.service import Casebook
+
+    from .conftest import ROOT
+
+    cases_dir = tmp_path / "cases"
+    shutil.copytree(ROOT / "cases", cases_dir)
+    book = Casebook(Settings(cases_dir=cases_dir, index_dir=tmp_path / "index", search_log=False))
+    book.update_index()
+    assert search(book, "交通管").ignored == []  # 交通 + 管 completes to 交通管制
+    for path in cases_dir.rglob("*.md"):  # the word goes; the old versions stay, deleted, in their segment
+        text = path.read_text(encoding="utf-8")
+        if "交通管制" in text:
+            path.write_text(text.replace("交通管制", "道路封闭"), encoding="utf-8")
+    book.update_index()
+    assert "交通管制" not in search(book, "交通管").ignored  # the page names only what the user typed
+    book.close()

@@ -7,6 +7,7 @@ ids and legal bases the query names are looked up.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 from whoosh.query import Phrase
@@ -20,6 +21,8 @@ from casebook.search.identifiers import canonical, case_ids, named_bases
 from casebook.search.keyterms import domain_words, generality_weight, is_paragraph, key_terms
 from casebook.search.results import SearchRequest
 from casebook.search.syntax import clean, parse
+
+MAX_COMPLETIONS = 20  # indexed words a typed fragment may complete to, per field
 
 # Words that ask how to handle something: a manual section answers them better than a case.
 MANUAL_INTENT = (
@@ -153,12 +156,14 @@ class Planner:
             if len(words) < 2 or len(words[-1].text) > 1 or words[-1].text in domain:
                 continue
             prefix = "".join(w.text for w in words)
-            found = [
-                (reader.doc_frequency(name, term), term.decode("utf-8") if isinstance(term, bytes) else term)
+            candidates = {
+                term.decode("utf-8") if isinstance(term, bytes) else term
                 for name in ("title", "tags", "text")
-                for term in reader.expand_prefix(name, prefix)
-            ]
-            found = [(df, term) for df, term in found if len(term) > len(prefix)]
+                for term in itertools.islice(reader.expand_prefix(name, prefix), MAX_COMPLETIONS)
+            }
+            # Counted over live documents: the lexicon still holds the words of replaced versions.
+            found = [(self.concept_frequency(term), term) for term in candidates if len(term) > len(prefix)]
+            found = [(df, term) for df, term in found if df]
             if found:
                 completion = max(found)[1]
                 concepts, _ = analyse_query(completion, self.tokenizer, self.vocabulary)
