@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from casebook.config import Settings
-from casebook.search import postings as postings_module
+from casebook.search import columns as columns_module
 from casebook.search.docsets import DocSets
 from casebook.search.postings import Postings, to_mask
 from casebook.service import Casebook
@@ -53,8 +53,8 @@ def test_a_searcher_after_an_update_reads_only_the_new_segment(cases_dir, tmp_pa
     after = book.searcher().postings
     assert len(list(after.reader.leaf_readers())) == 2
     reads = []
-    original = postings_module._leaf_values
-    monkeypatch.setattr(postings_module, "_leaf_values", lambda *args: reads.append(args[1]) or original(*args))
+    original = columns_module._leaf_values
+    monkeypatch.setattr(columns_module, "_leaf_values", lambda *args: reads.append(args[1]) or original(*args))
     assert after.values("id") == [after.reader.column_reader("id")[d] for d in range(after.size)]
     assert reads == ["id"]  # the new segment only: the other was read by the searcher before
     book.close()

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from whoosh.query import Query
 
-from casebook.search.postings import SEGMENTS, Postings, segment_key, to_array, to_mask
+from casebook.search.columns import SEGMENTS, leaf_values, segment_key
+from casebook.search.postings import Postings, to_array, to_mask
 
 CACHE_BYTES = 64 * 1024 * 1024
 
@@ -139,7 +140,7 @@ class DocSets:
             parts = []
             for leaf, _offset in self.searcher.reader().leaf_readers():
                 key = (segment_key(leaf), "codes", field)
-                parts.append(SEGMENTS.get(key, _codes, self.postings.segment_values(leaf, field)))
+                parts.append(SEGMENTS.get(key, _codes, leaf_values(leaf, field)))
             names = sorted({name for _, part_names in parts for name in part_names})
             number = {name: i for i, name in enumerate(names)}
             joined = [
