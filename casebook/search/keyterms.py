@@ -57,6 +57,7 @@ VOCABULARY_BOOST = 2.0  # a word editors listed (user dictionary, synonym group)
 GENERAL_IDF_FULL = 8.0
 GENERAL_IDF_ZERO = 4.0
 GENERAL_WEIGHT_FLOOR = 0.25
+ONE_CHARACTER_WEIGHT = 0.5  # one character carries less meaning than a word, even when rare
 COMMON_WORDS = Path(__file__).with_name("common_words.txt")
 
 
@@ -80,7 +81,9 @@ def _general_idf() -> dict[str, float]:
 
 
 def generality_weight(word: str) -> float:
-    """Return how much a word not in the vocabulary may weigh as a key term, by how rare it is in general writing."""
+    """Return how much a word outside the vocabulary weighs, by how rare it is in general writing."""
+    if len(word) == 1:
+        return ONE_CHARACTER_WEIGHT
     idf = _general_idf().get(word)
     if idf is None:
         return 1.0  # not in jieba's general corpus: a rare or specialised word
@@ -138,10 +141,8 @@ def key_terms(
         if documents > 20 and df > COMMON_SHARE * documents:
             continue
         idf = math.log(1 + (documents - df + 0.5) / (df + 0.5))
-        if len(word) == 1:
-            idf *= 0.5  # one character carries less meaning than a word, even when rare
         if word in domain:
-            idf *= VOCABULARY_BOOST
+            idf *= VOCABULARY_BOOST * (ONE_CHARACTER_WEIGHT if len(word) == 1 else 1.0)
         else:
             idf *= generality_weight(word)
         scored.append(((1 + math.log(tf)) * idf, word))

@@ -130,7 +130,10 @@ class Planner:
             # A word common in any writing (东西, 一直, 说) says less than the others typed with
             # it: it weighs less, in the score and in what a document missing it loses.
             domain = domain_words(self.vocabulary)
-            plan.wanted = [c if c.phrase or c.terms[0][0] in domain else c.weighted(_plainness(c)) for c in known]
+            plan.wanted = [
+                c if c.phrase or c.terms[0][0] in domain else c.weighted(generality_weight(c.terms[0][0]))
+                for c in known
+            ]
         if text.strip() and plan.browse and not excluded:
             # Only emoji, symbols or control characters: nothing was searched, so say so rather
             # than list the whole knowledge base as if the query had asked for everything.
@@ -249,9 +252,3 @@ class Planner:
             else:
                 mask |= self.docsets.band(field_name, term, band, SECTION_GAP)
         return mask
-
-
-def _plainness(concept: Concept) -> float:
-    """Return the weight of a typed word outside the vocabulary: less for words of any writing."""
-    word = concept.terms[0][0]
-    return 0.5 if len(word) == 1 else generality_weight(word)
