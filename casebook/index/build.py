@@ -99,7 +99,7 @@ def _build(cases_dir, index_dir, taxonomy, tokenizer, stamp, report, progress, m
     generation = new_generation(index_dir)
     listing = scan_tree(cases_dir, max_depth)
     report.problems.extend(listing.problems)
-    files = sorted(listing.files.items())
+    files = sorted(listing.stats().items())
     procs = _processes(len(files))
     try:
         if procs == 1:
@@ -130,7 +130,7 @@ def _build(cases_dir, index_dir, taxonomy, tokenizer, stamp, report, progress, m
         ix.close()
         with Manifest(generation, create=True) as manifest:
             meta = {"stamp": stamp, "segments": segment_files(generation), **git_record(state)}
-            manifest.write(list(entries.values()), [], meta)
+            manifest.write(list(entries.values()), [], meta, all_folders=True)
     except BaseException:
         shutil.rmtree(generation, ignore_errors=True)
         raise

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass, field
 
 from casebook.content.identity import duplicate_id
 from casebook.content.loader import parse_case
 from casebook.content.text import DEFAULT_LIMITS
+from casebook.content.tree import FileStat
 from casebook.errors import Problem, display_path
 from casebook.index.documents import to_documents
 from casebook.index.manifest import Entry
@@ -28,7 +28,8 @@ class IndexReport:
     problems: list[Problem] = field(default_factory=list)
     documents: int = 0
     seconds: float = 0.0
-    looked: int = 0  # files whose stat an update compared with the manifest
+    looked: int = 0  # files whose stat an update took
+    compared: int = 0  # of those, files compared one by one with the manifest (their folder's digest differed)
     cleaned: list[str] = field(default_factory=list)  # abandoned generation folders removed
 
     def summary(self) -> str:
@@ -63,8 +64,8 @@ def index_file(
     return entry_for(case.id, rel, case.digest, stat)
 
 
-def entry_for(case_id: str, rel: str, digest: str, stat: os.stat_result) -> Entry:
-    return Entry(rel, case_id, digest, stat.st_mtime_ns, stat.st_size)
+def entry_for(case_id: str, rel: str, digest: str, stat: FileStat) -> Entry:
+    return Entry(rel, case_id, digest, *stat)
 
 
 def digest(raw: bytes) -> str:

@@ -4,7 +4,9 @@ A JSON manifest had to be parsed whole (20,000 entries, then 100,000) before any
 decided, and rewritten whole after a one-file update. In SQLite an update touches its own rows,
 a lookup is one indexed query, and the settings stamp is read without the files. The segment files
 of the Whoosh index and their sizes are recorded too, so a truncated or missing segment is found
-by a few `stat` calls instead of a failing search.
+by a few `stat` calls instead of a failing search. Each folder's entries have a digest, the same
+one the tree's walk computes from the files (`tree.folder_digest`): where the two agree, nothing
+in that folder changed, and its entries need not be read.
 """
 
 from __future__ import annotations
@@ -14,8 +16,12 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from casebook.content.tree import FileStat, folder_digest
+
 MANIFEST = "manifest.sqlite"
-_SCHEMA = """
+_FOLDERS = "CREATE TABLE IF NOT EXISTS folders (dir TEXT PRIMARY KEY, digest BLOB NOT NULL);"
+_SCHEMA = (
+    """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS files (
     rel TEXT PRIMARY KEY, id TEXT NOT NULL, digest TEXT NOT NULL, mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL
@@ -23,6 +29,9 @@ CREATE TABLE IF NOT EXISTS files (
 CREATE INDEX IF NOT EXISTS files_id ON files (id);
 CREATE INDEX IF NOT EXISTS files_mtime ON files (mtime_ns);
 """
+    + _FOLDERS
+)
+ALL_AT_ONCE = 50  # more folders changed than this: their digests come from one pass over every entry
 
 
 class ManifestError(Exception):
@@ -101,7 +110,7 @@ class Manifest:
         """Return how many files the index holds."""
         return self._query("SELECT count(*) FROM files")[0][0]
 
-    def stats(self, under: str = "") -> dict[str, tuple[int, int]]:
+    def stats(self, under: str = "") -> dict[str, FileStat]:
         """Return (mtime_ns, size) of every indexed file, or of those under a folder."""
         if not under:
             rows = self._query("SELECT rel, mtime_ns, size FROM files")
@@ -111,6 +120,24 @@ class Manifest:
                 "SELECT rel, mtime_ns, size FROM files WHERE rel >= ? AND rel < ?", (prefix, prefix[:-1] + "0")
             )
         return {rel: (mtime, size) for rel, mtime, size in rows}
+
+    def folder_stats(self, rel_dir: str) -> dict[str, FileStat]:
+        """Return (mtime_ns, size) of the indexed files directly in a folder (not in its sub-folders)."""
+        if not rel_dir:
+            rows = self._query("SELECT rel, mtime_ns, size FROM files WHERE instr(rel, '/') = 0")
+        else:
+            prefix = rel_dir.rstrip("/") + "/"
+            rows = self._query(
+                "SELECT rel, mtime_ns, size FROM files WHERE rel >= ? AND rel < ? AND instr(substr(rel, ?), '/') = 0",
+                (prefix, prefix[:-1] + "0", len(prefix) + 1),
+            )
+        return {rel: (mtime, size) for rel, mtime, size in rows}
+
+    def folder_digests(self) -> dict[str, bytes] | None:
+        """Return the digest of each folder's indexed files; None for a manifest written before them."""
+        if not self._query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'folders'"):
+            return None  # every file is compared once, and the digests are written
+        return {rel_dir: bytes(digest) for rel_dir, digest in self._query("SELECT dir, digest FROM folders")}
 
     def entry(self, rel: str) -> Entry | None:
         """Return the entry of one file, or None when it is not indexed."""
@@ -127,10 +154,15 @@ class Manifest:
         rows = self._query("SELECT rel, id, digest, mtime_ns, size FROM files ORDER BY mtime_ns DESC LIMIT ?", (limit,))
         return [Entry(*row) for row in rows]
 
-    def write(self, upserts: list[Entry], removals: list[str], meta: dict) -> None:
-        """Change entries and meta values in one transaction."""
+    def write(self, upserts: list[Entry], removals: list[str], meta: dict, all_folders: bool = False) -> None:
+        """Change entries and meta values in one transaction, with the digests of the folders touched.
+
+        `all_folders` writes every folder's digest (a new manifest, or one written before them).
+        """
+        touched = {_folder_of(rel) for rel in removals} | {_folder_of(e.rel) for e in upserts}
         try:
             self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute(_FOLDERS)
             self._db.executemany("DELETE FROM files WHERE rel = ?", [(rel,) for rel in removals])
             self._db.executemany(
                 "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
@@ -140,11 +172,33 @@ class Manifest:
                 "INSERT OR REPLACE INTO meta VALUES (?, ?)",
                 [(key, json.dumps(value, ensure_ascii=False)) for key, value in meta.items()],
             )
+            self._write_digests(None if all_folders or len(touched) > ALL_AT_ONCE else touched)
             self._db.execute("COMMIT")
         except sqlite3.Error as exc:
             if self._db.in_transaction:
                 self._db.execute("ROLLBACK")
             raise ManifestError(f"{self.path}: {exc}") from None
+
+    def _write_digests(self, folders: set[str] | None) -> None:
+        """Recompute the digests of some folders (None: of all) from their entries."""
+        if folders is None:
+            grouped: dict[str, dict[str, FileStat]] = {}
+            for rel, mtime, size in self._db.execute("SELECT rel, mtime_ns, size FROM files"):
+                grouped.setdefault(_folder_of(rel), {})[rel] = (mtime, size)
+            self._db.execute("DELETE FROM folders")
+        else:
+            grouped = {rel_dir: self.folder_stats(rel_dir) for rel_dir in folders}
+        for rel_dir, stats in grouped.items():
+            if not stats:
+                self._db.execute("DELETE FROM folders WHERE dir = ?", (rel_dir,))
+                continue
+            ordered = sorted((rel.rpartition("/")[2], pair) for rel, pair in stats.items())
+            digest = folder_digest([n for n, _ in ordered], [p[0] for _, p in ordered], [p[1] for _, p in ordered])
+            self._db.execute("INSERT OR REPLACE INTO folders VALUES (?, ?)", (rel_dir, digest))
+
+
+def _folder_of(rel: str) -> str:
+    return rel.rpartition("/")[0]
 
 
 def read_stamp(generation: Path) -> dict | None:

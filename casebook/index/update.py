@@ -1,17 +1,18 @@
 """Incremental updates: re-index the files that changed, remove the ones that went.
 
-The manifest is asked only about the files in question: every file when the caller cannot
-say what changed (one listing of the tree, compared with one query), or only the files and
-folders a watcher reported.
+The manifest is asked only about the files in question: when the caller cannot say what
+changed, the whole tree is listed and only the folders whose digest differs from the manifest's
+are compared file by file; otherwise only the files and folders a watcher (or git) reported.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from casebook.content.text import DEFAULT_LIMITS, SizeLimits
-from casebook.content.tree import Listing, admissible_dir, admissible_file, scan_tree
+from casebook.content.tree import FileStat, admissible_dir, admissible_file, scan_tree
 from casebook.git import WorkingState, changed_between
 from casebook.index.generations import segment_files
 from casebook.index.indexing import IndexReport, digest, entry_for, index_file
@@ -42,28 +43,59 @@ class _Owners:
         self.added[case_id] = rel
 
 
-def _look(cases_dir: Path, manifest: Manifest, changed, max_depth: int) -> tuple[Listing, dict]:
-    """Return the files in question now, and what the manifest knows of the same scope."""
-    if changed is None:
-        return scan_tree(cases_dir, max_depth), manifest.stats()
-    listing, known = Listing(), {}
+@dataclass
+class _Look:
+    """The files in question now, what the manifest knows of the same scope, and what was refused."""
+
+    files: dict[str, FileStat] = field(default_factory=dict)
+    known: dict[str, FileStat] = field(default_factory=dict)
+    problems: list = field(default_factory=list)
+    looked: int = 0  # files whose stat was taken
+    digests_missing: bool = False  # a manifest written before folder digests: write them all
+
+
+def _look(cases_dir: Path, manifest: Manifest, changed, max_depth: int) -> _Look:
+    """Look at the files that may have changed: all of them (changed=None), or those named."""
+    if changed is None or "" in {str(c).strip("/") for c in changed}:
+        return _look_everywhere(cases_dir, manifest, max_depth)
+    look = _Look()
     for rel in sorted({str(c).strip("/") for c in changed}):
-        if not rel:
-            return scan_tree(cases_dir, max_depth), manifest.stats()
         if admissible_file(cases_dir, rel, max_depth):
             try:
-                listing.files[rel] = os.stat(cases_dir / rel)
+                info = os.stat(cases_dir / rel)
+                look.files[rel] = (info.st_mtime_ns, info.st_size)
             except OSError:
                 pass  # removed since the event: the manifest entry below goes
         elif admissible_dir(cases_dir, rel, max_depth):
             sub = scan_tree(cases_dir, max_depth, under=rel)
-            listing.files.update(sub.files)
-            listing.problems.extend(sub.problems)
+            look.files.update(sub.stats())
+            look.problems.extend(sub.problems)
         entry = manifest.entry(rel)
         if entry is not None:
-            known[rel] = (entry.mtime_ns, entry.size)
-        known.update(manifest.stats(under=rel))
-    return listing, known
+            look.known[rel] = (entry.mtime_ns, entry.size)
+        look.known.update(manifest.stats(under=rel))
+    look.looked = len(look.files)
+    return look
+
+
+def _look_everywhere(cases_dir: Path, manifest: Manifest, max_depth: int) -> _Look:
+    """List the whole tree; compare file by file only the folders whose digest differs."""
+    # Every file's stat is still taken: a file rewritten in place changes no folder's time,
+    # so a folder cannot be skipped on its time alone. What the digests save is loading and
+    # comparing 100,000 manifest entries when nothing (or one folder) changed.
+    listing = scan_tree(cases_dir, max_depth)
+    look = _Look(problems=listing.problems, looked=sum(len(f.names) for f in listing.folders.values()))
+    stored = manifest.folder_digests()
+    if stored is None:
+        look.files, look.known, look.digests_missing = listing.stats(), manifest.stats(), True
+        return look
+    for rel_dir, folder in listing.folders.items():
+        if (folder.names or rel_dir in stored) and stored.get(rel_dir) != folder.digest():
+            look.files.update(folder.stats(rel_dir))
+            look.known.update(manifest.folder_stats(rel_dir))
+    for rel_dir in stored.keys() - listing.folders.keys():
+        look.known.update(manifest.folder_stats(rel_dir))  # gone, or no longer read: its files go
+    return look
 
 
 GIT_HINTS = 5000  # more files than this changed or dirty: one listing of the tree is cheaper
@@ -116,14 +148,14 @@ def update_generation(
         complete = changed is None  # this run accounts for every file: it may record the git state
         if complete:
             changed = _git_hints(cases_dir, manifest, state)
-        listing, known = _look(cases_dir, manifest, changed, max_depth)
-        files = listing.files
-        report.looked = len(files)
-        report.problems.extend(listing.problems)
+        look = _look(cases_dir, manifest, changed, max_depth)
+        files, known = look.files, look.known
+        report.looked, report.compared = look.looked, len(files)
+        report.problems.extend(look.problems)
         owners = _Owners(manifest)
         upserts: list[Entry] = []
         removals = sorted(set(known) - set(files))
-        candidates = sorted(rel for rel, st in files.items() if (st.st_mtime_ns, st.st_size) != known.get(rel))
+        candidates = sorted(rel for rel, stat in files.items() if stat != known.get(rel))
         ix = whoosh_index.open_dir(str(generation))
         writer = None
         try:
@@ -158,8 +190,8 @@ def update_generation(
             meta = {"segments": segment_files(generation)} if upserts or removals else {}
             if complete and manifest.meta("git") != git_record(state)["git"]:
                 meta.update(git_record(state))
-            if meta:
-                manifest.write(upserts, removals, meta)
+            if meta or look.digests_missing:
+                manifest.write(upserts, removals, meta, all_folders=look.digests_missing)
             report.unchanged = manifest.count() - report.added - report.updated
             report.documents = ix.doc_count()
         finally:

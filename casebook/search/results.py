@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 from casebook.errors import QueryError
-from casebook.search.highlight import Reason
-from casebook.search.precedent import Precedent
+
+if TYPE_CHECKING:  # annotations only: the CLI imports this module for its option values
+    from casebook.search.highlight import Reason
+    from casebook.search.precedent import Precedent
 
 MAX_PER_PAGE = 100
 SORTS = ("relevance", "date", "date_asc", "amount", "amount_asc")  # date and amount: largest first

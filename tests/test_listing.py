@@ -1,0 +1,183 @@
+"""Listing the tree at 100,000 files: stats shared between processes, folders compared by digest."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+
+import pytest
+
+from casebook.config import Settings
+from casebook.content import forked, tree
+from casebook.content.tree import scan_tree
+from casebook.index.generations import current_generation
+from casebook.index.manifest import MANIFEST
+from casebook.search.searcher import SearchRequest
+from casebook.service import Casebook
+
+needs_fork = pytest.mark.skipif(not hasattr(os, "fork") or (os.cpu_count() or 1) < 2, reason="fork, two cores")
+
+
+@pytest.fixture
+def forks(monkeypatch) -> list:
+    """Count the children started; let them start though the suite's search-log thread idles meanwhile."""
+    started = []
+    start = forked._start
+    monkeypatch.setattr(forked.threading, "active_count", lambda: 1)  # that thread takes no lock a child needs
+    monkeypatch.setattr(forked, "_start", lambda *args: started.append(1) or start(*args))
+    return started
+
+
+def pids(items: list) -> list:
+    return [os.getpid() for _ in items]
+
+
+@needs_fork
+def test_work_is_shared_with_a_forked_process_and_comes_back_in_order(forks):
+    items = list(range(40))
+    assert forked.map_shared(lambda share: [i * i for i in share], items, 2) == [i * i for i in items]
+    assert len(set(forked.map_shared(pids, items, 2))) == 2
+
+
+@needs_fork
+def test_a_failing_child_has_its_share_computed_here(forks):
+    parent = os.getpid()
+
+    def work(share):
+        if os.getpid() != parent:
+            raise RuntimeError("the child fails")
+        return [i + 1 for i in share]
+
+    assert forked.map_shared(work, list(range(10)), 2) == list(range(1, 11)) and forks
+
+
+def test_with_threads_running_nothing_is_forked():
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait, daemon=True)
+    thread.start()
+    try:
+        assert set(forked.map_shared(pids, list(range(40)), 2)) == {os.getpid()}
+    finally:
+        stop.set()
+        thread.join(5)
+
+
+def make_tree(root):
+    """A tree with what the walk must sort out: hidden names, links in and out, a folder named like a case."""
+    for folder in ("a", "b/c", "odd.md"):
+        (root / folder).mkdir(parents=True)
+        for i in range(30):
+            (root / folder / f"{i:02d}.md").write_text("x" * i, encoding="utf-8")
+    (root / "a" / "notes.txt").write_text("not a case", encoding="utf-8")
+    (root / "a" / ".draft.md").write_text("hidden", encoding="utf-8")
+    (root / "b" / "inside.md").symlink_to(root / "a" / "03.md")
+    outside = root.parent / "outside.md"
+    outside.write_text("secret", encoding="utf-8")
+    (root / "b" / "leak.md").symlink_to(outside)
+    (root / "b" / "away").symlink_to(root.parent, target_is_directory=True)
+    (root / "b" / "again").symlink_to(root / "a", target_is_directory=True)
+
+
+@needs_fork
+def test_the_listing_is_the_same_whether_shared_or_not(tmp_path, monkeypatch, forks):
+    root = tmp_path / "kb"
+    make_tree(root)
+    monkeypatch.setattr(tree, "PARALLEL_FROM", 10**9)
+    alone = scan_tree(root)
+    monkeypatch.setattr(tree, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(tree, "STAT_CHUNK", 7)
+    assert not forks
+    shared = scan_tree(root)
+    assert forks and shared.folders == alone.folders
+    assert [str(p) for p in shared.problems] == [str(p) for p in alone.problems]
+    files = alone.stats()
+    assert len(files) == 91 and "odd.md/29.md" in files and "b/inside.md" in files
+    assert files["b/inside.md"][1] == 3  # the linked file's own size
+    assert "a/notes.txt" not in files and "a/.draft.md" not in files and "b/leak.md" not in files
+    assert not any(rel.startswith(("b/away/", "b/again/")) for rel in files)  # links to folders: never walked
+    assert any("leads outside the knowledge base" in str(p) for p in alone.problems)
+    assert all(f.names == sorted(f.names) for f in alone.folders.values())
+
+
+def book_for(cases_dir, tmp_path) -> Casebook:
+    return Casebook(Settings(cases_dir=cases_dir, index_dir=tmp_path / "index"))
+
+
+def found(book: Casebook, q: str) -> int:
+    return book.search(SearchRequest(q=q)).total
+
+
+def test_a_folder_whose_digest_matches_is_not_compared_file_by_file(cases_dir, tmp_path):
+    book = book_for(cases_dir, tmp_path)
+    book.update_index()
+    again = book.update_index()
+    assert (again.looked, again.compared, again.unchanged) == (9, 0, 9)
+    path = cases_dir / "manuals" / "SC-001.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\n补记：复核后维持原处理。\n", encoding="utf-8")
+    report = book.update_index()
+    assert (report.updated, report.compared) == (1, 1)  # the manual's folder only, not the eight cases
+    assert found(book, "维持原处理") == 1
+    book.close()
+
+
+def test_a_file_rewritten_in_place_is_found_though_no_folder_time_changed(cases_dir, tmp_path):
+    book = book_for(cases_dir, tmp_path)
+    book.update_index()
+    folder = cases_dir / "cases"
+    path = folder / "SJ-2019-001.md"
+    before = folder.stat()
+    text = path.read_text(encoding="utf-8")
+    assert "三次爽约" in text and found(book, "霹雳蟠桃") == 0
+    with open(path, "r+b") as handle:  # in place, same size: as nano or VS Code save
+        handle.write(text.replace("三次爽约", "霹雳蟠桃").encode("utf-8"))
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1_000_000_000))
+    os.utime(folder, ns=(before.st_atime_ns, before.st_mtime_ns))
+    report = book.update_index()
+    assert (report.updated, report.compared) == (1, 8)
+    assert found(book, "霹雳蟠桃") == 1
+    book.close()
+
+
+def test_a_file_put_back_with_its_old_time_after_an_indexed_edit_is_found(cases_dir, tmp_path):
+    book = book_for(cases_dir, tmp_path)
+    book.update_index()
+    path = cases_dir / "cases" / "SJ-2019-001.md"
+    old, old_stat = path.read_bytes(), path.stat()
+    path.write_bytes(old.replace("三次爽约".encode(), "琉璃蟠桃".encode()))
+    book.update_index(changed=["cases/SJ-2019-001.md"])  # the watcher's way
+    assert found(book, "琉璃蟠桃") == 1
+    path.write_bytes(old)  # a restore that keeps times (cp -p, rsync -t)
+    os.utime(path, ns=(old_stat.st_atime_ns, old_stat.st_mtime_ns))
+    report = book.update_index()
+    assert report.updated == 1 and found(book, "琉璃蟠桃") == 0
+    book.close()
+
+
+def test_a_broken_file_is_reported_on_every_run(cases_dir, tmp_path):
+    (cases_dir / "cases" / "broken.md").write_text("---\ntitle: [\n---\n", encoding="utf-8")
+    book = book_for(cases_dir, tmp_path)
+    for _ in range(3):
+        report = book.update_index()
+        assert len(report.skipped) == 1 and report.skipped[0].endswith("broken.md")
+    book.close()
+
+
+def test_a_folder_removed_whole_takes_its_files_out(cases_dir, tmp_path):
+    book = book_for(cases_dir, tmp_path)
+    book.update_index()
+    (cases_dir / "manuals").rename(tmp_path / "parked")
+    report = book.update_index()
+    assert (report.removed, report.unchanged) == (1, 8)
+    book.close()
+
+
+def test_a_manifest_from_before_folder_digests_is_compared_once(cases_dir, tmp_path):
+    book = book_for(cases_dir, tmp_path)
+    book.update_index()
+    with sqlite3.connect(current_generation(tmp_path / "index") / MANIFEST) as db:
+        db.execute("DROP TABLE folders")
+    first = book.update_index()
+    assert (first.full, first.compared, first.unchanged) == (False, 9, 9)
+    assert book.update_index().compared == 0
+    book.close()
