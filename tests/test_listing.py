@@ -85,6 +85,9 @@ def test_the_listing_is_the_same_whether_shared_or_not(tmp_path, monkeypatch, fo
     make_tree(root)
     monkeypatch.setattr(tree, "PARALLEL_FROM", 10**9)
     alone = scan_tree(root)
+    monkeypatch.setattr(tree, "_STAT_IN_FOLDER", False)  # as on Windows: every name by its path
+    assert scan_tree(root).folders == alone.folders
+    monkeypatch.setattr(tree, "_STAT_IN_FOLDER", True)
     monkeypatch.setattr(tree, "PARALLEL_FROM", 1)
     monkeypatch.setattr(tree, "STAT_CHUNK", 7)
     assert not forks
@@ -181,3 +184,8 @@ def test_a_manifest_from_before_folder_digests_is_compared_once(cases_dir, tmp_p
     assert (first.full, first.compared, first.unchanged) == (False, 9, 9)
     assert book.update_index().compared == 0
     book.close()
+
+
+def test_shares_are_cut_by_weight_not_by_count():
+    shares = forked._split([("big", 9000), ("small", 10), ("small", 10), ("big", 9000)], 2, lambda item: item[1])
+    assert [sum(w for _, w in share) for share in shares] == [9010, 9010]

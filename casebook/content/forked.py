@@ -20,21 +20,36 @@ from typing import Callable
 MAX_PROCESSES = 4
 
 
-def map_shared(work: Callable[[list], list], items: list, processes: int) -> list:
+def map_shared(
+    work: Callable[[list], list], items: list, processes: int, weight: Callable[[object], int] = lambda item: 1
+) -> list:
     """Return `work(items)`, computed in shares by up to `processes` processes (one per core at most).
 
-    `work` must return one marshallable result per item, in order.
+    `work` must return one marshallable result per item, in order; `weight` says how much work
+    an item is, so that the shares are even.
     """
     processes = min(processes, os.cpu_count() or 1, MAX_PROCESSES, len(items))
     if processes < 2 or not hasattr(os, "fork") or threading.active_count() > 1:
         return work(items)
-    size = -(-len(items) // processes)
-    shares = [items[i : i + size] for i in range(0, len(items), size)]
+    shares = _split(items, processes, weight)
     children = [_start(work, share) for share in shares[1:]]
     results = work(shares[0])
     for (pid, reader), share in zip(children, shares[1:]):
         results.extend(_collect(pid, reader, len(share)) or work(share))
     return results
+
+
+def _split(items: list, parts: int, weight: Callable[[object], int]) -> list[list]:
+    """Cut items into consecutive shares of about equal weight."""
+    total = sum(weight(item) for item in items) or 1
+    shares: list[list] = [[]]
+    done = 0
+    for item in items:
+        if done >= total * len(shares) / parts and len(shares) < parts:
+            shares.append([])
+        shares[-1].append(item)
+        done += weight(item)
+    return [share for share in shares if share]
 
 
 def _start(work: Callable[[list], list], share: list) -> tuple[int, int]:
