@@ -254,4 +254,7 @@ def rows(summary: dict, targets: dict) -> list[tuple[str, str, str, bool | None]
                 ratio >= 1 - targets["watch_http_loss"],
             )
         )
+        if "cpu_ms_per_request" in watched:
+            on, off = watched["cpu_ms_per_request"], watched["cpu_ms_per_request_no_watch"]
+            out.append(("  server CPU per request, on / off", f"{on:.2f} / {off:.2f} ms = {on / off:.1%}", "", None))
     return out
