@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -189,3 +191,96 @@ def test_a_manifest_from_before_folder_digests_is_compared_once(cases_dir, tmp_p
 def test_shares_are_cut_by_weight_not_by_count():
     shares = forked._split([("big", 9000), ("small", 10), ("small", 10), ("big", 9000)], 2, lambda item: item[1])
     assert [sum(w for _, w in share) for share in shares] == [9010, 9010]
+
+
+def test_an_old_manifest_first_written_by_a_named_update_gets_every_folder_digest(cases_dir, tmp_path):
+    book = book_for(cases_dir, tmp_path)
+    book.update_index()
+    with sqlite3.connect(current_generation(tmp_path / "index") / MANIFEST) as db:
+        db.execute("DROP TABLE folders")
+    path = cases_dir / "cases" / "SJ-2019-001.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\n补记。\n", encoding="utf-8")
+    book.update_index(changed=["cases/SJ-2019-001.md"])  # the watcher's way, or git's
+    (cases_dir / "manuals").rename(tmp_path / "parked")
+    report = book.update_index()
+    assert (report.removed, report.unchanged) == (1, 8)
+    book.close()
+
+
+def run_script(script: str, *args: str) -> subprocess.CompletedProcess:
+    """Run Python code in a process of its own (signals, fork, zombies), bounded in time."""
+    return subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=60)
+
+
+SMALL_TREE = """
+import sys
+from pathlib import Path
+import casebook.content.tree as tree
+tree.PARALLEL_FROM = 1  # share the stat calls even on this small tree
+root = Path(sys.argv[1])
+for d in "abcd":
+    (root / d).mkdir(parents=True)
+    for i in range(50):
+        (root / d / f"{i}.md").write_text("x")
+"""
+
+
+@needs_fork
+def test_a_signal_reaching_a_new_child_never_runs_the_callers_code(tmp_path):
+    script = (
+        SMALL_TREE
+        + """
+import functools, hashlib, os, signal
+parent = os.getpid()
+signal.signal(signal.SIGALRM, signal.default_int_handler)  # stands for Ctrl-C reaching the child
+# In the new child, while Python finishes the fork, a signal arrives and C code runs on.
+os.register_at_fork(after_in_child=functools.partial(signal.setitimer, signal.ITIMER_REAL, 1e-6))
+os.register_at_fork(after_in_child=functools.partial(hashlib.pbkdf2_hmac, "sha256", b"k", b"s", 200_000))
+try:
+    print(len(tree.scan_tree(root).stats()), flush=True)
+except KeyboardInterrupt:
+    pass
+if os.getpid() != parent:
+    print("child ran the caller's code", flush=True)
+"""
+    )
+    done = run_script(script, str(tmp_path / "kb"))
+    assert done.stdout.split() == ["200"], done.stdout + done.stderr[-300:]
+
+
+@needs_fork
+def test_with_sigchld_ignored_the_listing_uses_what_the_child_sent(tmp_path):
+    script = (
+        "import signal\nsignal.signal(signal.SIGCHLD, signal.SIG_IGN)\n"
+        + SMALL_TREE
+        + """
+print(len(tree.scan_tree(root).stats()))
+"""
+    )
+    done = run_script(script, str(tmp_path / "kb"))
+    assert done.returncode == 0 and done.stdout.strip() == "200", done.stderr[-300:]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or (os.cpu_count() or 1) < 2, reason="fork, /proc")
+def test_children_are_reaped_when_the_parents_own_share_fails():
+    script = """
+import os, time
+from casebook.content.forked import map_shared
+parent = os.getpid()
+def work(share):
+    if os.getpid() == parent:
+        raise KeyboardInterrupt  # Ctrl-C while the parent takes its own share
+    return [x * 2 for x in share]
+fds = len(os.listdir("/proc/self/fd"))
+try:
+    map_shared(work, list(range(100)), 2)
+except KeyboardInterrupt:
+    pass
+try:
+    left = os.waitpid(-1, os.WNOHANG)[0]
+except ChildProcessError:
+    left = 0
+print("left" if left else "reaped", len(os.listdir("/proc/self/fd")) - fds)
+"""
+    done = run_script(script)
+    assert done.stdout.split() == ["reaped", "0"], done.stdout + done.stderr[-300:]

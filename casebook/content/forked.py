@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import marshal
 import os
+import signal
 import threading
 from typing import Callable
 
@@ -32,11 +33,20 @@ def map_shared(
     if processes < 2 or not hasattr(os, "fork") or threading.active_count() > 1:
         return work(items)
     shares = _split(items, processes, weight)
-    children = [_start(work, share) for share in shares[1:]]
-    results = work(shares[0])
-    for (pid, reader), share in zip(children, shares[1:]):
-        results.extend(_collect(pid, reader, len(share)) or work(share))
-    return results
+    children: list[tuple[int, int]] = []
+    try:
+        for share in shares[1:]:
+            children.append(_start(work, share))
+        results = work(shares[0])
+        for share in shares[1:]:
+            pid, reader = children[0]
+            got = _collect(pid, reader, len(share))
+            children.pop(0)
+            results.extend(work(share) if got is None else got)
+        return results
+    finally:
+        for pid, reader in children:  # interrupted (Ctrl-C, an error here): no child is left behind
+            _abandon(pid, reader)
 
 
 def _split(items: list, parts: int, weight: Callable[[object], int]) -> list[list]:
@@ -54,10 +64,24 @@ def _split(items: list, parts: int, weight: Callable[[object], int]) -> list[lis
 
 def _start(work: Callable[[list], list], share: list) -> tuple[int, int]:
     reader, writer = os.pipe()
-    pid = os.fork()
+    # No signal may reach the new child before it has left the caller's code behind: a Python
+    # handler run there (Ctrl-C) would raise out of os.fork() into the caller's except and
+    # finally clauses, and release, say, the index lock the parent still holds.
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
+    try:
+        pid = os.fork()
+    except BaseException:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        os.close(reader)
+        os.close(writer)
+        raise
     if pid == 0:  # the child: never return into the caller's code
         status = 1
         try:
+            for signum in signal.valid_signals():
+                if callable(signal.getsignal(signum)):
+                    signal.signal(signum, signal.SIG_DFL)  # a signal now ends the child; its share is redone
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
             os.close(reader)
             data = marshal.dumps(work(share))
             view = memoryview(data)
@@ -66,6 +90,7 @@ def _start(work: Callable[[list], list], share: list) -> tuple[int, int]:
             status = 0
         finally:
             os._exit(status)
+    signal.pthread_sigmask(signal.SIG_SETMASK, mask)
     os.close(writer)
     return pid, reader
 
@@ -78,9 +103,26 @@ def _collect(pid: int, reader: int, count: int) -> list | None:
             chunks.append(chunk)
     finally:
         os.close(reader)
-        _, status = os.waitpid(pid, 0)
+        status = _reap(pid)
     try:
         results = marshal.loads(b"".join(chunks)) if status == 0 else None
     except (EOFError, ValueError, TypeError):
         return None
     return results if isinstance(results, list) and len(results) == count else None
+
+
+def _reap(pid: int) -> int:
+    """Wait for a child; return its status (0 when the system reaped it: what it sent decides)."""
+    try:
+        return os.waitpid(pid, 0)[1]
+    except ChildProcessError:  # SIGCHLD ignored, as some supervisors leave it: the kernel reaped it
+        return 0
+
+
+def _abandon(pid: int, reader: int) -> None:
+    os.close(reader)
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    _reap(pid)

@@ -135,9 +135,12 @@ class Manifest:
 
     def folder_digests(self) -> dict[str, bytes] | None:
         """Return the digest of each folder's indexed files; None for a manifest written before them."""
-        if not self._query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'folders'"):
+        if not self._has_folders():
             return None  # every file is compared once, and the digests are written
         return {rel_dir: bytes(digest) for rel_dir, digest in self._query("SELECT dir, digest FROM folders")}
+
+    def _has_folders(self) -> bool:
+        return bool(self._query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'folders'"))
 
     def entry(self, rel: str) -> Entry | None:
         """Return the entry of one file, or None when it is not indexed."""
@@ -162,6 +165,9 @@ class Manifest:
         touched = {_folder_of(rel) for rel in removals} | {_folder_of(e.rel) for e in upserts}
         try:
             self._db.execute("BEGIN IMMEDIATE")
+            # A manifest written before folder digests gets all of them at its first write,
+            # whatever that write touches: a folder without one would never be looked at again.
+            all_folders = all_folders or not self._has_folders()
             self._db.execute(_FOLDERS)
             self._db.executemany("DELETE FROM files WHERE rel = ?", [(rel,) for rel in removals])
             self._db.executemany(
