@@ -284,3 +284,59 @@ print("left" if left else "reaped", len(os.listdir("/proc/self/fd")) - fds)
 """
     done = run_script(script)
     assert done.stdout.split() == ["reaped", "0"], done.stdout + done.stderr[-300:]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="names of any bytes")
+def test_a_name_that_is_not_utf8_is_reported_and_the_rest_indexed(cases_dir, tmp_path, runner):
+    from casebook.cli.main import cli
+
+    text = (cases_dir / "cases" / "SJ-2019-001.md").read_text(encoding="utf-8").replace("SJ-2019-001", "SJ-2019-009")
+    with open(os.fsencode(cases_dir / "cases") + b"/bad\xff.md", "wb") as handle:
+        handle.write(text.encode("utf-8"))
+    args = ["--cases", str(cases_dir), "--index", str(tmp_path / "index")]
+    for command in ("index", "check"):
+        result = runner.invoke(cli, [*args, command])
+        assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+        assert "cases/bad\\xff.md:1:1: name is not valid UTF-8; not read (rename it)" in result.output
+    assert "9 added" in runner.invoke(cli, [*args, "index", "--full"]).output
+
+
+def test_a_file_dated_past_2262_is_indexed_and_edits_to_it_are_found(cases_dir, tmp_path):
+    book = book_for(cases_dir, tmp_path)
+    book.update_index()
+    path = cases_dir / "cases" / "SJ-2019-001.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("三次爽约", "霹雳蟠桃"), encoding="utf-8")
+    os.utime(path, (1e10, 1e10))  # the year 2286: more nanoseconds than SQLite's integers hold
+    assert path.stat().st_mtime_ns > 2**63
+    assert book.update_index().updated == 1 and found(book, "霹雳蟠桃") == 1
+    assert book.update_index().updated == 0
+    book.close()
+
+
+def test_a_folder_whose_path_is_too_long_for_the_system_is_reported(tmp_path):
+    root = tmp_path / "kb"
+    root.mkdir()
+    fd = os.open(root, os.O_RDONLY)
+    try:
+        for _ in range(20):  # 20 × 251 characters: past PATH_MAX, made one folder at a time
+            os.mkdir("d" * 250, dir_fd=fd)
+            inner = os.open("d" * 250, os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+    finally:
+        os.close(fd)
+    listing = scan_tree(root)
+    assert any("folder cannot be read" in str(p) for p in listing.problems), listing.problems
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="names of any bytes")
+def test_a_watcher_event_for_a_name_that_is_not_utf8_stops_nothing(cases_dir, tmp_path):
+    book = book_for(cases_dir, tmp_path)
+    book.update_index()
+    with open(os.fsencode(cases_dir / "cases") + b"/bad\xff.md", "wb") as handle:
+        handle.write((cases_dir / "cases" / "SJ-2019-001.md").read_bytes())
+    path = cases_dir / "manuals" / "SC-001.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\n补记：复核后维持原处理。\n", encoding="utf-8")
+    report = book.update_index(changed=[os.fsdecode(b"cases/bad\xff.md"), "manuals/SC-001.md"])
+    assert report.updated == 1 and found(book, "维持原处理") == 1
+    book.close()

@@ -113,9 +113,12 @@ class _Walk:
         shares, depths = [], {}
         for rel_dir, depth in folders:
             try:
-                names = _visible(os.listdir(self._path(rel_dir)))
-            except OSError:
-                continue  # vanished or unreadable since it was listed; the next look sees it
+                names = self._readable(rel_dir, _visible(os.listdir(self._path(rel_dir))))
+            except (FileNotFoundError, NotADirectoryError):
+                continue  # vanished or replaced since it was listed; the next look sees it
+            except OSError as exc:  # unreadable, or a path too long: its cases would silently go
+                self.listing.problems.append(_unreadable(self.root, rel_dir, exc))
+                continue
             self.listing.folders[rel_dir], depths[rel_dir] = Folder(), depth
             shares.extend((rel_dir, names[i : i + STAT_CHUNK]) for i in range(0, len(names), STAT_CHUNK))
         # At 100,000 files this is most of an index run that finds nothing changed: one call per
@@ -141,6 +144,25 @@ class _Walk:
         for rel_dir in linked:
             self.listing.folders[rel_dir].sort()  # a linked file was put last
         return below
+
+    def _readable(self, rel_dir: str, names: list[str]) -> list[str]:
+        """Return the names that are text; report those that are not (bytes that are not UTF-8)."""
+        try:
+            "".join(names).encode("utf-8")  # one call per folder; a name of stray bytes fails it
+            return names
+        except UnicodeEncodeError:
+            pass
+        kept = []
+        for name in names:
+            if is_text(name):
+                kept.append(name)
+            else:
+                shown = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+                message = "name is not valid UTF-8; not read (rename it)"
+                self.listing.problems.append(
+                    Problem(f"{display_path(Path(self._path(rel_dir)))}/{shown}", 1, 1, message)
+                )
+        return kept
 
     def _follow(self, folder: Folder, prefix: str, name: str) -> bool:
         """Add the file a link leads to, when it may be read (a linked folder is walked by its own path)."""
@@ -229,6 +251,8 @@ def admissible_file(root: Path, rel: str, max_depth: int = MAX_DEPTH) -> bool:
     parts = rel.split("/")
     if not rel.endswith(SUFFIX) or len(parts) - 1 > max_depth or any(p.startswith(".") or not p for p in parts):
         return False
+    if not is_text(rel):
+        return False  # the walk reports it
     if not admissible_dir(root, "/".join(parts[:-1]), max_depth):
         return False
     path = os.path.join(root, rel)
@@ -242,7 +266,7 @@ def admissible_dir(root: Path, rel: str, max_depth: int = MAX_DEPTH) -> bool:
     if not rel:
         return True
     parts = rel.split("/")
-    if len(parts) > max_depth or any(p.startswith(".") or not p for p in parts):
+    if len(parts) > max_depth or any(p.startswith(".") or not p for p in parts) or not is_text(rel):
         return False
     path = str(root)
     for part in parts:
@@ -267,6 +291,20 @@ def _link_stays_inside(path: str, real_root: str, listing: Listing, root: Path) 
 
 def _inside(target: str, real_root: str) -> bool:
     return target == real_root or target.startswith(real_root.rstrip(os.sep) + os.sep)
+
+
+def is_text(name: str) -> bool:
+    """Say whether a name can be written as UTF-8 (a file name of stray bytes cannot)."""
+    try:
+        name.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+def _unreadable(root: Path, rel_dir: str, exc: OSError) -> Problem:
+    shown = display_path(Path(root) / rel_dir)
+    return Problem(shown, 1, 1, f"folder cannot be read ({exc.strerror or exc}); its files are not read")
 
 
 def _too_deep(root: Path, rel: str, max_depth: int) -> Problem:

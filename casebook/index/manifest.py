@@ -172,7 +172,7 @@ class Manifest:
             self._db.executemany("DELETE FROM files WHERE rel = ?", [(rel,) for rel in removals])
             self._db.executemany(
                 "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
-                [(e.rel, e.id, e.digest, e.mtime_ns, e.size) for e in upserts],
+                [(e.rel, e.id, e.digest, _int64(e.mtime_ns), e.size) for e in upserts],
             )
             self._db.executemany(
                 "INSERT OR REPLACE INTO meta VALUES (?, ?)",
@@ -201,6 +201,11 @@ class Manifest:
             ordered = sorted((rel.rpartition("/")[2], pair) for rel, pair in stats.items())
             digest = folder_digest([n for n, _ in ordered], [p[0] for _, p in ordered], [p[1] for _, p in ordered])
             self._db.execute("INSERT OR REPLACE INTO folders VALUES (?, ?)", (rel_dir, digest))
+
+
+def _int64(value: int) -> int:
+    """Keep a time SQLite can store: a file dated past 2262 is then re-read on every run, never lost."""
+    return max(-(2**63), min(value, 2**63 - 1))
 
 
 def _folder_of(rel: str) -> str:

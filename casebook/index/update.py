@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from casebook.content.text import DEFAULT_LIMITS, SizeLimits
-from casebook.content.tree import FileStat, admissible_dir, admissible_file, scan_tree
+from casebook.content.tree import FileStat, admissible_dir, admissible_file, is_text, scan_tree
 from casebook.git import WorkingState, changed_between
 from casebook.index.generations import segment_files
 from casebook.index.indexing import IndexReport, digest, entry_for, index_file
@@ -60,6 +60,8 @@ def _look(cases_dir: Path, manifest: Manifest, changed, max_depth: int) -> _Look
         return _look_everywhere(cases_dir, manifest, max_depth)
     look = _Look()
     for rel in sorted({str(c).strip("/") for c in changed}):
+        if not is_text(rel):
+            continue  # a name of stray bytes: never indexed; the whole tree's walk reports it
         if admissible_file(cases_dir, rel, max_depth):
             try:
                 info = os.stat(cases_dir / rel)
