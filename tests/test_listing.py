@@ -11,7 +11,7 @@ import threading
 import pytest
 
 from casebook.config import Settings
-from casebook.content import forked, tree
+from casebook.content import filestats, forked
 from casebook.content.tree import scan_tree
 from casebook.index.generations import current_generation
 from casebook.index.manifest import MANIFEST
@@ -85,13 +85,13 @@ def make_tree(root):
 def test_the_listing_is_the_same_whether_shared_or_not(tmp_path, monkeypatch, forks):
     root = tmp_path / "kb"
     make_tree(root)
-    monkeypatch.setattr(tree, "PARALLEL_FROM", 10**9)
+    monkeypatch.setattr(filestats, "PARALLEL_FROM", 10**9)
     alone = scan_tree(root)
-    monkeypatch.setattr(tree, "_STAT_IN_FOLDER", False)  # as on Windows: every name by its path
+    monkeypatch.setattr(filestats, "_STAT_IN_FOLDER", False)  # as on Windows: every name by its path
     assert scan_tree(root).folders == alone.folders
-    monkeypatch.setattr(tree, "_STAT_IN_FOLDER", True)
-    monkeypatch.setattr(tree, "PARALLEL_FROM", 1)
-    monkeypatch.setattr(tree, "STAT_CHUNK", 7)
+    monkeypatch.setattr(filestats, "_STAT_IN_FOLDER", True)
+    monkeypatch.setattr(filestats, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(filestats, "STAT_CHUNK", 7)
     assert not forks
     shared = scan_tree(root)
     assert forks and shared.folders == alone.folders
@@ -216,7 +216,8 @@ SMALL_TREE = """
 import sys
 from pathlib import Path
 import casebook.content.tree as tree
-tree.PARALLEL_FROM = 1  # share the stat calls even on this small tree
+import casebook.content.filestats as filestats
+filestats.PARALLEL_FROM = 1  # share the stat calls even on this small tree
 root = Path(sys.argv[1])
 for d in "abcd":
     (root / d).mkdir(parents=True)

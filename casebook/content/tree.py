@@ -19,10 +19,9 @@ import marshal
 import os
 import stat as st
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 
-from casebook.content.forked import map_shared
+from casebook.content import filestats
 from casebook.errors import Problem, display_path
 
 MAX_DEPTH = 32  # directories below the cases directory; real trees use two or three
@@ -96,10 +95,6 @@ def scan_tree(root: Path, max_depth: int = MAX_DEPTH, under: str = "", suffix: s
     return walk.listing
 
 
-STAT_CHUNK = 4096  # names per share of the stat work
-PARALLEL_FROM = 20_000  # names: below this a second process costs more than it saves
-
-
 class _Walk:
     """One walk of a tree: the listing it fills."""
 
@@ -120,15 +115,9 @@ class _Walk:
                 self.listing.problems.append(_unreadable(self.root, rel_dir, exc))
                 continue
             self.listing.folders[rel_dir], depths[rel_dir] = Folder(), depth
-            shares.extend((rel_dir, names[i : i + STAT_CHUNK]) for i in range(0, len(names), STAT_CHUNK))
-        # At 100,000 files this is most of an index run that finds nothing changed: one call per
-        # file, time spent in the kernel, which the machine's cores share (forked.py).
-        count = sum(len(names) for _, names in shares)
-        work = partial(_stat_shares, str(self.root), self.suffix)
+            shares.extend(filestats.shares(rel_dir, names))
         below, linked = [], set()
-        for (rel_dir, _), (names, mtimes, sizes, others) in zip(
-            shares, map_shared(work, shares, 1 + count // PARALLEL_FROM, _share_size)
-        ):
+        for (rel_dir, _), (names, mtimes, sizes, others) in zip(shares, filestats.take(self.root, self.suffix, shares)):
             folder, prefix = self.listing.folders[rel_dir], f"{rel_dir}/" if rel_dir else ""
             folder.names.extend(names)
             folder.mtimes.extend(mtimes)
@@ -189,56 +178,6 @@ def _visible(names: list[str]) -> list[str]:
     names.sort()
     first, end = bisect.bisect_left(names, "."), bisect.bisect_left(names, "/")
     return names[:first] + names[end:] if end > first else names
-
-
-def _share_size(share: tuple[str, list[str]]) -> int:
-    return len(share[1])
-
-
-def _stat_shares(root: str, suffix: str, shares: list[tuple[str, list[str]]]) -> list[tuple]:
-    """Return for each share its files (names, mtimes, sizes) and its other entries (name, mode) worth a look."""
-    results = []
-    for rel_dir, names in shares:
-        kept, mtimes, sizes, others = [], [], [], []
-        results.append((kept, mtimes, sizes, others))
-        path = os.path.join(root, rel_dir) if rel_dir else root
-        try:
-            fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)) if _STAT_IN_FOLDER else None
-        except OSError:
-            continue  # the folder went: so did its names
-        if fd is not None:
-            lstat = partial(os.stat, dir_fd=fd, follow_symlinks=False)
-        else:
-            lstat = partial(_lstat_in, path)
-        try:
-            for name in names:  # 100,000 times: the kind is read off the mode bits, not by calls
-                try:
-                    info = lstat(name)
-                except OSError:
-                    continue  # removed while we looked
-                kind = info.st_mode & _KIND
-                if kind == st.S_IFREG:
-                    if name.endswith(suffix):
-                        kept.append(name)
-                        mtimes.append(info.st_mtime_ns)
-                        sizes.append(info.st_size)
-                elif kind == st.S_IFDIR or kind == st.S_IFLNK:
-                    others.append((name, info.st_mode))
-        finally:
-            if fd is not None:
-                os.close(fd)
-    return results
-
-
-def _lstat_in(path: str, name: str) -> os.stat_result:
-    return os.lstat(os.path.join(path, name))
-
-
-_KIND = 0o170000  # the file-type bits of st_mode (stat.S_IFMT)
-
-
-# Where the system can, a folder is opened once and its names are looked up relative to it.
-_STAT_IN_FOLDER = os.stat in os.supports_dir_fd and os.listdir in os.supports_fd
 
 
 def find_files(root: Path, max_depth: int = MAX_DEPTH) -> list[Path]:
