@@ -18,7 +18,7 @@ from casebook.index.manifest import MANIFEST
 from casebook.search.searcher import SearchRequest
 from casebook.service import Casebook
 
-needs_fork = pytest.mark.skipif(not hasattr(os, "fork") or (os.cpu_count() or 1) < 2, reason="fork, two cores")
+needs_fork = pytest.mark.skipif(not hasattr(os, "fork") or forked._cores() < 2, reason="fork, two cores")
 
 
 @pytest.fixture
@@ -262,7 +262,7 @@ print(len(tree.scan_tree(root).stats()))
     assert done.returncode == 0 and done.stdout.strip() == "200", done.stderr[-300:]
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux") or (os.cpu_count() or 1) < 2, reason="fork, /proc")
+@pytest.mark.skipif(not sys.platform.startswith("linux") or forked._cores() < 2, reason="fork, /proc")
 def test_children_are_reaped_when_the_parents_own_share_fails():
     script = """
 import os, time
@@ -341,3 +341,15 @@ def test_a_watcher_event_for_a_name_that_is_not_utf8_stops_nothing(cases_dir, tm
     report = book.update_index(changed=[os.fsdecode(b"cases/bad\xff.md"), "manuals/SC-001.md"])
     assert report.updated == 1 and found(book, "维持原处理") == 1
     book.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity") or forked._cores() < 2, reason="CPU affinity, two cores")
+def test_a_process_allowed_one_core_forks_nothing():
+    script = """
+import os
+from casebook.content.forked import map_shared
+os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # as in a container given one core
+print(len(set(map_shared(lambda share: [os.getpid() for _ in share], list(range(40)), 2))))
+"""
+    done = run_script(script)
+    assert done.stdout.strip() == "1", done.stdout + done.stderr[-300:]

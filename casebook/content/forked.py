@@ -29,7 +29,7 @@ def map_shared(
     `work` must return one marshallable result per item, in order; `weight` says how much work
     an item is, so that the shares are even.
     """
-    processes = min(processes, os.cpu_count() or 1, MAX_PROCESSES, len(items))
+    processes = min(processes, _cores(), MAX_PROCESSES, len(items))
     if processes < 2 or not hasattr(os, "fork") or threading.active_count() > 1:
         return work(items)
     shares = _split(items, processes, weight)
@@ -39,14 +39,20 @@ def map_shared(
             children.append(_start(work, share))
         results = work(shares[0])
         for share in shares[1:]:
-            pid, reader = children[0]
+            pid, reader = children.pop(0)  # _collect closes and reaps, whatever happens in it
             got = _collect(pid, reader, len(share))
-            children.pop(0)
             results.extend(work(share) if got is None else got)
         return results
     finally:
         for pid, reader in children:  # interrupted (Ctrl-C, an error here): no child is left behind
             _abandon(pid, reader)
+
+
+def _cores() -> int:
+    """Return the cores this process may run on (a container may allow fewer than the machine has)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _split(items: list, parts: int, weight: Callable[[object], int]) -> list[list]:
