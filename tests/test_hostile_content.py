@@ -305,3 +305,68 @@ def test_a_huge_pack_is_refused_unread(tmp_path, monkeypatch):
         "packs/p.yaml:1:1: file is 2.9 MB, above the 2 MB limit (setting case_max_bytes):"
         " it is not read; split it into several packs"
     ]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a sparse file and an address-space limit")
+def test_index_refuses_a_case_of_gigabytes_without_reading_it(cases_dir, tmp_path):
+    def build(index: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-c", "from casebook.cli.main import main; main()", "--cases", str(cases_dir)]
+            + ["--index", str(tmp_path / index), "index"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            # 1.5 GB of address space: reading the file whole would fail with MemoryError
+            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (1536 * 2**20, 1536 * 2**20)),
+        )
+
+    assert build("ix").returncode == 0  # an index to update
+    with open(cases_dir / "cases" / "HUGE.md", "wb") as handle:
+        handle.truncate(3 * 2**30)  # 3 GB that take no disk
+    for index in ("ix", "fresh"):  # an update, then a full build
+        done = build(index)
+        assert done.returncode == 0, done.stderr[-500:]
+        assert "HUGE.md:1:1: file is 3072 MB, above the 2 MB limit (setting case_max_bytes)" in done.stderr
+        assert "1 skipped with errors" in done.stdout
+
+
+def test_a_case_removed_while_an_index_run_reads_is_no_error(cases_dir, tmp_path, monkeypatch):
+    from casebook.config import Settings
+    from casebook.index import build, update
+    from casebook.service import Casebook
+
+    def removing(function, rel):
+        def listed_then_removed(*args, **kwargs):
+            result = function(*args, **kwargs)
+            (cases_dir / rel).unlink()  # as a `git pull` in progress would
+            return result
+
+        return listed_then_removed
+
+    book = Casebook(Settings(cases_dir=cases_dir, index_dir=tmp_path / "ix"))
+    monkeypatch.setattr(build, "scan_tree", removing(build.scan_tree, "cases/WG-2025-001.md"))
+    report = book.update_index()
+    assert (report.added, report.skipped, report.problems) == (8, [], [])
+    monkeypatch.undo()
+    path = cases_dir / "cases" / "SJ-2019-001.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\n补记。\n", encoding="utf-8")
+    monkeypatch.setattr(update, "_look", removing(update._look, "cases/SJ-2019-001.md"))
+    report = book.update_index()
+    assert (report.updated, report.removed, report.unchanged, report.skipped) == (0, 1, 7, [])
+    book.close()
+
+
+def test_check_leaves_out_a_case_removed_while_it_reads(cases_dir, monkeypatch, runner):
+    from casebook.cli.main import cli
+    from casebook.content import loader
+
+    listed = loader.scan_tree
+
+    def listed_then_removed(*args, **kwargs):
+        result = listed(*args, **kwargs)
+        (cases_dir / "cases" / "WG-2025-001.md").unlink()
+        return result
+
+    monkeypatch.setattr(loader, "scan_tree", listed_then_removed)
+    result = runner.invoke(cli, ["--cases", str(cases_dir), "check"])
+    assert result.exit_code == 0 and result.output.strip().endswith(", 0 errors, 0 warnings"), result.output

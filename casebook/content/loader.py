@@ -50,10 +50,16 @@ def load_file(
 ) -> tuple[Case | None, list[Problem]]:
     """Read one file; return the case (None if it has errors) and all its problems."""
     shown = shown or display_path(path)
-    verdict = limits.check(path.stat().st_size)
-    if verdict and verdict[0] == "error":
-        return None, [Problem(shown, 1, 1, verdict[1])]  # not even read into memory
-    return parse_case(path.read_bytes(), shown, taxonomy, limits)
+    try:
+        verdict = limits.check(path.stat().st_size)
+        if verdict and verdict[0] == "error":
+            return None, [Problem(shown, 1, 1, verdict[1])]  # not even read into memory
+        raw = path.read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
+        raise  # gone since it was listed: the caller leaves it out
+    except OSError as exc:
+        return None, [Problem(shown, 1, 1, f"file cannot be read ({exc.strerror or exc}); not read")]
+    return parse_case(raw, shown, taxonomy, limits)
 
 
 def parse_case(
@@ -224,8 +230,11 @@ def load_tree(
     listing = scan_tree(cases_dir, max_depth)
     result.problems.extend(listing.problems)  # links leaving the tree, folders too deep
     for path in listing.paths(cases_dir):
+        try:
+            case, problems = load_file(path, taxonomy, limits=limits)
+        except (FileNotFoundError, NotADirectoryError):
+            continue  # removed since the listing (a pull in progress)
         result.files += 1
-        case, problems = load_file(path, taxonomy, limits=limits)
         result.problems.extend(problems)
         if case is not None:
             result.cases.append(case)

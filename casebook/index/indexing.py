@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from casebook.content.identity import duplicate_id
 from casebook.content.loader import parse_case
-from casebook.content.text import DEFAULT_LIMITS
+from casebook.content.text import DEFAULT_LIMITS, SizeLimits
 from casebook.content.tree import FileStat
 from casebook.errors import Problem, display_path
 from casebook.index.documents import to_documents
@@ -43,13 +44,43 @@ class IndexReport:
         )
 
 
+class Gone(Exception):
+    """A listed file was removed before it could be read."""
+
+
+def read_case(path: Path, stat: FileStat, limits: SizeLimits = DEFAULT_LIMITS) -> bytes | Problem:
+    """Return a listed file's bytes, or the problem that kept it unread; raise Gone when it went.
+
+    A file above the size limit is refused by its listed size, unread, as `check` refuses it:
+    reading first would hold a file of any size in memory.
+    """
+    shown = display_path(path)
+    verdict = limits.check(stat[1])
+    if verdict and verdict[0] == "error":
+        return Problem(shown, 1, 1, verdict[1])
+    try:
+        return path.read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
+        raise Gone(shown) from None
+    except OSError as exc:
+        return Problem(shown, 1, 1, f"file cannot be read ({exc.strerror or exc}); not indexed")
+
+
 def index_file(
-    writer, cases_dir, rel, stat, taxonomy, seen_ids, report, raw: bytes | None = None, limits=DEFAULT_LIMITS
+    writer, cases_dir, rel, stat, taxonomy, seen_ids, report, raw: bytes | Problem | None = None, limits=DEFAULT_LIMITS
 ) -> Entry | None:
-    """Add one file's documents; return its manifest entry, or None when it was skipped."""
+    """Add one file's documents; return its manifest entry, or None when it was skipped (or went)."""
     path = cases_dir / rel
     shown = display_path(path)
-    case, problems = parse_case(path.read_bytes() if raw is None else raw, shown, taxonomy, limits)
+    if raw is None:
+        try:
+            raw = read_case(path, stat, limits)
+        except Gone:
+            return None  # removed while the index was being built: nothing to index, nothing wrong
+    if isinstance(raw, Problem):
+        case, problems = None, [raw]
+    else:
+        case, problems = parse_case(raw, shown, taxonomy, limits)
     if case is not None and case.id in seen_ids:
         problems.append(duplicate_id(shown, case.lines.get("id", 1), case.id, seen_ids[case.id]))
         case = None

@@ -15,7 +15,7 @@ from casebook.content.text import DEFAULT_LIMITS, SizeLimits
 from casebook.content.tree import FileStat, admissible_dir, admissible_file, is_text, scan_tree
 from casebook.git import WorkingState, changed_between
 from casebook.index.generations import segment_files
-from casebook.index.indexing import IndexReport, digest, entry_for, index_file
+from casebook.index.indexing import Gone, IndexReport, digest, entry_for, index_file, read_case
 from casebook.index.manifest import Entry, Manifest
 
 
@@ -168,8 +168,17 @@ def update_generation(
                 report.removed += 1
             for count, rel in enumerate(candidates, start=1):
                 old = manifest.entry(rel)
-                raw = (cases_dir / rel).read_bytes()
-                if old and digest(raw) == old.digest:
+                try:
+                    raw = read_case(cases_dir / rel, files[rel], limits)
+                except Gone:  # removed since the listing (a pull in progress): the next look sees it
+                    if old:
+                        writer = writer or ix.writer(limitmb=64)
+                        writer.delete_by_term("path", rel)
+                        owners.gone.add(rel)
+                        removals.append(rel)
+                        report.removed += 1
+                    continue
+                if old and isinstance(raw, bytes) and digest(raw) == old.digest:
                     upserts.append(entry_for(old.id, rel, old.digest, files[rel]))  # touched, not changed
                     continue
                 writer = writer or ix.writer(limitmb=64)
