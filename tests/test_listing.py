@@ -7,6 +7,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 
@@ -14,7 +15,7 @@ from casebook.config import Settings
 from casebook.content import filestats, forked
 from casebook.content.tree import scan_tree
 from casebook.index.generations import current_generation
-from casebook.index.manifest import MANIFEST
+from casebook.index.manifest import MANIFEST, Manifest
 from casebook.search.searcher import SearchRequest
 from casebook.service import Casebook
 
@@ -353,3 +354,57 @@ print(len(set(map_shared(lambda share: [os.getpid() for _ in share], list(range(
 """
     done = run_script(script)
     assert done.stdout.strip() == "1", done.stdout + done.stderr[-300:]
+
+
+def test_a_rewrite_in_the_same_tick_as_the_run_that_read_the_file_is_found(cases_dir, tmp_path, monkeypatch):
+    from casebook.index import update
+
+    monkeypatch.setattr(update, "RACY_NS", 60 * 10**9)  # a tick no pause of a busy machine outlasts
+    book = book_for(cases_dir, tmp_path)
+    book.update_index()
+    path = cases_dir / "cases" / "SJ-2019-001.md"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text + "\n补记。\n", encoding="utf-8")  # saved just now, indexed at once
+    assert book.update_index().updated == 1
+    indexed = path.stat()
+    path.write_text(text.replace("三次爽约", "霹雳蟠桃") + "\n补记。\n", encoding="utf-8")  # same size
+    os.utime(path, ns=(indexed.st_atime_ns, indexed.st_mtime_ns))  # and, on a coarse clock, the same time
+    assert path.stat().st_size == indexed.st_size
+    report = book.update_index()
+    assert report.updated == 1 and found(book, "霹雳蟠桃") == 1
+    old = time.time_ns() - 600 * 10**9
+    os.utime(path, ns=(old, old))  # long before the next run: read once more, then trusted
+    assert book.update_index().compared == 8
+    assert book.update_index().compared == 0
+    book.close()
+
+
+def test_in_a_git_work_tree_a_file_read_too_soon_is_read_again_and_then_trusted(tmp_path, monkeypatch):
+    import shutil
+
+    from casebook.index import update
+
+    from .test_following import FIXTURES, git
+
+    monkeypatch.setattr(update, "RACY_NS", 60 * 10**9)
+    shutil.copytree(FIXTURES / "kb", tmp_path / "cases")
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-qm", "Start")
+    book = Casebook(Settings(cases_dir=tmp_path / "cases", index_dir=tmp_path / "index"))
+    book.update_index()
+    path = tmp_path / "cases" / "cases" / "SJ-2019-001.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\n补记。\n", encoding="utf-8")
+    git(tmp_path, "commit", "-qam", "Edit")
+    assert book.update_index().updated == 1
+
+    def racy() -> list:
+        with Manifest(current_generation(tmp_path / "index")) as manifest:
+            return manifest.meta("racy")
+
+    assert racy() == ["cases/SJ-2019-001.md"]
+    old = time.time_ns() - 600 * 10**9
+    os.utime(path, ns=(old, old))
+    report = book.update_index()
+    assert (report.looked, report.updated) == (1, 0) and racy() == []
+    book.close()

@@ -35,7 +35,7 @@ from casebook.index.indexing import IndexReport, index_file
 from casebook.index.lock import IndexLock
 from casebook.index.manifest import Entry, Manifest
 from casebook.index.schema import SCHEMA_VERSION, build_schema
-from casebook.index.update import git_record, update_generation
+from casebook.index.update import git_record, racily_clean, update_generation
 
 PARALLEL_FROM = 2000  # below this many files a second process costs more than it saves
 
@@ -97,6 +97,7 @@ def update_index(
 
 def _build(cases_dir, index_dir, taxonomy, tokenizer, stamp, report, progress, max_depth, state, limits) -> None:
     generation = new_generation(index_dir)
+    started = time.time_ns()
     listing = scan_tree(cases_dir, max_depth)
     report.problems.extend(listing.problems)
     files = sorted(listing.stats().items())
@@ -130,6 +131,7 @@ def _build(cases_dir, index_dir, taxonomy, tokenizer, stamp, report, progress, m
         ix.close()
         with Manifest(generation, create=True) as manifest:
             meta = {"stamp": stamp, "segments": segment_files(generation), **git_record(state)}
+            meta["racy"] = sorted(racily_clean(list(entries.values()), started))
             manifest.write(list(entries.values()), [], meta, all_folders=True)
     except BaseException:
         shutil.rmtree(generation, ignore_errors=True)

@@ -8,6 +8,7 @@ are compared file by file; otherwise only the files and folders a watcher (or gi
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,10 +55,10 @@ class _Look:
     digests_missing: bool = False  # a manifest written before folder digests: write them all
 
 
-def _look(cases_dir: Path, manifest: Manifest, changed, max_depth: int) -> _Look:
+def _look(cases_dir: Path, manifest: Manifest, changed, max_depth: int, racy: set[str]) -> _Look:
     """Look at the files that may have changed: all of them (changed=None), or those named."""
     if changed is None or "" in {str(c).strip("/") for c in changed}:
-        return _look_everywhere(cases_dir, manifest, max_depth)
+        return _look_everywhere(cases_dir, manifest, max_depth, {rel.rpartition("/")[0] for rel in racy})
     look = _Look()
     for rel in sorted({str(c).strip("/") for c in changed}):
         if not is_text(rel):
@@ -80,8 +81,8 @@ def _look(cases_dir: Path, manifest: Manifest, changed, max_depth: int) -> _Look
     return look
 
 
-def _look_everywhere(cases_dir: Path, manifest: Manifest, max_depth: int) -> _Look:
-    """List the whole tree; compare file by file only the folders whose digest differs."""
+def _look_everywhere(cases_dir: Path, manifest: Manifest, max_depth: int, forced: set[str]) -> _Look:
+    """List the whole tree; compare file by file only the folders whose digest differs (or `forced`)."""
     # Every file's stat is still taken: a file rewritten in place changes no folder's time,
     # so a folder cannot be skipped on its time alone. What the digests save is loading and
     # comparing 100,000 manifest entries when nothing (or one folder) changed.
@@ -92,12 +93,25 @@ def _look_everywhere(cases_dir: Path, manifest: Manifest, max_depth: int) -> _Lo
         look.files, look.known, look.digests_missing = listing.stats(), manifest.stats(), True
         return look
     for rel_dir, folder in listing.folders.items():
-        if (folder.names or rel_dir in stored) and stored.get(rel_dir) != folder.digest():
+        if (folder.names or rel_dir in stored) and (rel_dir in forced or stored.get(rel_dir) != folder.digest()):
             look.files.update(folder.stats(rel_dir))
             look.known.update(manifest.folder_stats(rel_dir))
     for rel_dir in stored.keys() - listing.folders.keys():
         look.known.update(manifest.folder_stats(rel_dir))  # gone, or no longer read: its files go
     return look
+
+
+RACY_NS = 2_000_000_000  # the coarsest file times in use (FAT: 2 s; many systems: a clock tick)
+
+
+def racily_clean(entries: list[Entry], started: int) -> set[str]:
+    """Return the files whose time could still change without the time showing it.
+
+    A file read by a run that began less than one timestamp tick after the file's time may be
+    written again within that same tick, at the same size: its stat would not show the change.
+    Such files are read again by the next run (as git does with "racily clean" entries).
+    """
+    return {e.rel for e in entries if e.mtime_ns > started - RACY_NS}
 
 
 GIT_HINTS = 5000  # more files than this changed or dirty: one listing of the tree is cheaper
@@ -147,17 +161,21 @@ def update_generation(
     from whoosh import index as whoosh_index
 
     with Manifest(generation) as manifest:
+        started = time.time_ns()  # before any stat is taken: see racily_clean
         complete = changed is None  # this run accounts for every file: it may record the git state
+        racy = set(manifest.meta("racy", []))
         if complete:
             changed = _git_hints(cases_dir, manifest, state)
-        look = _look(cases_dir, manifest, changed, max_depth)
+            if changed is not None:
+                changed = sorted(set(changed) | racy)  # git cannot vouch for what it saw after our read
+        look = _look(cases_dir, manifest, changed, max_depth, racy)
         files, known = look.files, look.known
         report.looked, report.compared = look.looked, len(files)
         report.problems.extend(look.problems)
         owners = _Owners(manifest)
         upserts: list[Entry] = []
         removals = sorted(set(known) - set(files))
-        candidates = sorted(rel for rel, stat in files.items() if stat != known.get(rel))
+        candidates = sorted(rel for rel, stat in files.items() if stat != known.get(rel) or rel in racy)
         ix = whoosh_index.open_dir(str(generation))
         writer = None
         try:
@@ -199,6 +217,9 @@ def update_generation(
                 writer.commit()
                 writer = None
             meta = {"segments": segment_files(generation)} if upserts or removals else {}
+            still_racy = racily_clean(upserts, started) | (racy - set(candidates) - set(removals))
+            if still_racy != racy:
+                meta["racy"] = sorted(still_racy)
             if complete and manifest.meta("git") != git_record(state)["git"]:
                 meta.update(git_record(state))
             if meta or look.digests_missing:
