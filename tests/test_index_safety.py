@@ -209,3 +209,45 @@ def test_serve_checks_the_kept_index_at_start_and_rebuilds_a_damaged_one(cases_d
         server.terminate()
         server.wait(timeout=10)
         server.stderr.close()
+
+
+def test_a_manifest_not_written_since_it_last_read_whole_is_not_read_whole_again(cases_dir, tmp_path, monkeypatch):
+    from casebook.index import generations
+    from casebook.index.manifest import Manifest
+
+    book = Casebook(Settings(cases_dir=cases_dir, index_dir=tmp_path / "index"))
+    book.update_index()
+    manifest = current_generation(tmp_path / "index") / "manifest.sqlite"
+    settled = manifest.stat().st_mtime_ns - 10 * 10**9
+    os.utime(manifest, ns=(settled, settled))  # written long enough ago for its time to be final
+    checks = []
+    monkeypatch.setattr(Manifest, "check", lambda self: checks.append(1))
+    book.update_index()
+    assert checks == [1] and (manifest.parent / generations.CHECKED).is_file()
+    book.update_index()
+    assert checks == [1]  # unchanged since: not read whole
+    path = cases_dir / "cases" / "SJ-2019-001.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\n补记。\n", encoding="utf-8")
+    book.update_index()  # writes the manifest
+    book.update_index()
+    assert checks == [1, 1]
+    book.close()
+
+
+def test_damage_met_during_an_update_rebuilds_the_index(runner, cases_dir, tmp_path, monkeypatch):
+    from casebook.index.manifest import Manifest, ManifestError
+
+    index_dir = tmp_path / "index"
+    assert run_cli(runner, cases_dir, index_dir, "index").exit_code == 0
+    path = cases_dir / "cases" / "SJ-2019-001.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\n补记。\n", encoding="utf-8")
+
+    def malformed(self, rel_dir):
+        raise ManifestError(f"{self.path}: database disk image is malformed")
+
+    monkeypatch.setattr(Manifest, "folder_stats", malformed)  # pages the start did not read
+    result = run_cli(runner, cases_dir, index_dir, "index")
+    assert result.exit_code == 0 and "Traceback" not in result.output
+    assert "full build (index damaged: " in result.output and "malformed" in result.output
+    monkeypatch.undo()
+    assert "index update: 0 added, 0 updated" in run_cli(runner, cases_dir, index_dir, "index").output

@@ -33,7 +33,7 @@ from casebook.index.generations import (
 )
 from casebook.index.indexing import IndexReport, index_file
 from casebook.index.lock import IndexLock
-from casebook.index.manifest import Entry, Manifest
+from casebook.index.manifest import Entry, Manifest, ManifestError
 from casebook.index.schema import SCHEMA_VERSION, build_schema
 from casebook.index.update import git_record, racily_clean, update_generation
 
@@ -90,7 +90,13 @@ def update_index(
             report.full = True
             _build(cases_dir, index_dir, taxonomy, tokenizer, dict(stamp), report, progress, max_depth, state, limits)
         else:
-            update_generation(cases_dir, generation, taxonomy, report, progress, changed, max_depth, state, limits)
+            try:
+                update_generation(cases_dir, generation, taxonomy, report, progress, changed, max_depth, state, limits)
+            except ManifestError as exc:  # damage met on the way (the start looks at what it can cheaply)
+                report = IndexReport(full=True, reason=f"index damaged: {exc}", cleaned=report.cleaned)
+                _build(
+                    cases_dir, index_dir, taxonomy, tokenizer, dict(stamp), report, progress, max_depth, state, limits
+                )
     report.seconds = time.perf_counter() - started
     return report
 
@@ -130,7 +136,8 @@ def _build(cases_dir, index_dir, taxonomy, tokenizer, stamp, report, progress, m
         report.documents = ix.doc_count()
         ix.close()
         with Manifest(generation, create=True) as manifest:
-            meta = {"stamp": stamp, "segments": segment_files(generation), **git_record(state)}
+            meta = {"stamp": stamp, "segments": segment_files(generation), "documents": report.documents}
+            meta.update(git_record(state))
             meta["racy"] = sorted(racily_clean(list(entries.values()), started))
             manifest.write(list(entries.values()), [], meta, all_folders=True)
     except BaseException:

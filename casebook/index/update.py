@@ -176,7 +176,9 @@ def update_generation(
         upserts: list[Entry] = []
         removals = sorted(set(known) - set(files))
         candidates = sorted(rel for rel, stat in files.items() if stat != known.get(rel) or rel in racy)
-        ix = whoosh_index.open_dir(str(generation))
+        documents = manifest.meta("documents")
+        # Nothing to write: the index need not even be opened (the run's start saw that it opens).
+        ix = whoosh_index.open_dir(str(generation)) if removals or candidates or documents is None else None
         writer = None
         try:
             for rel in removals:
@@ -216,7 +218,10 @@ def update_generation(
             if writer is not None:
                 writer.commit()
                 writer = None
+            report.documents = ix.doc_count() if ix is not None else documents
             meta = {"segments": segment_files(generation)} if upserts or removals else {}
+            if report.documents != documents:
+                meta["documents"] = report.documents
             still_racy = racily_clean(upserts, started) | (racy - set(candidates) - set(removals))
             if still_racy != racy:
                 meta["racy"] = sorted(still_racy)
@@ -225,8 +230,8 @@ def update_generation(
             if meta or look.digests_missing:
                 manifest.write(upserts, removals, meta, all_folders=look.digests_missing)
             report.unchanged = manifest.count() - report.added - report.updated
-            report.documents = ix.doc_count()
         finally:
             if writer is not None:
                 writer.cancel()
-            ix.close()
+            if ix is not None:
+                ix.close()
