@@ -370,3 +370,41 @@ def test_check_leaves_out_a_case_removed_while_it_reads(cases_dir, monkeypatch, 
     monkeypatch.setattr(loader, "scan_tree", listed_then_removed)
     result = runner.invoke(cli, ["--cases", str(cases_dir), "check"])
     assert result.exit_code == 0 and result.output.strip().endswith(", 0 errors, 0 warnings"), result.output
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a sparse file and an address-space limit")
+def test_a_case_that_grows_to_gigabytes_after_the_listing_is_refused_unread(cases_dir, tmp_path):
+    script = """
+import sys
+from pathlib import Path
+from casebook.config import Settings
+from casebook.index import update
+from casebook.service import Casebook
+
+cases, index = Path(sys.argv[1]), Path(sys.argv[2])
+book = Casebook(Settings(cases_dir=cases, index_dir=index))
+book.update_index()
+path = cases / "cases" / "SJ-2019-001.md"
+path.write_text(path.read_text(encoding="utf-8") + "\\n补记。\\n", encoding="utf-8")
+look = update._look
+
+def listed_then_grown(*args, **kwargs):
+    result = look(*args, **kwargs)
+    with open(path, "r+b") as handle:
+        handle.truncate(3 * 2**30)  # 3 GB that take no disk, written after the listing
+    return result
+
+update._look = listed_then_grown
+report = book.update_index()
+print(report.skipped, [str(p) for p in report.problems])
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(cases_dir), str(tmp_path / "ix")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        # 1.5 GB of address space: reading the file whole would fail with MemoryError
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (1536 * 2**20, 1536 * 2**20)),
+    )
+    assert done.returncode == 0, done.stderr[-500:]
+    assert "SJ-2019-001.md:1:1: file is 3072 MB, above the 2 MB limit (setting case_max_bytes)" in done.stdout

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -160,12 +161,55 @@ def test_a_file_put_back_with_its_old_time_after_an_indexed_edit_is_found(cases_
     book.close()
 
 
-def test_a_broken_file_is_reported_on_every_run(cases_dir, tmp_path):
-    (cases_dir / "cases" / "broken.md").write_text("---\ntitle: [\n---\n", encoding="utf-8")
+def test_a_broken_file_is_reported_on_every_run_and_never_makes_a_rebuild(cases_dir, tmp_path):
     book = book_for(cases_dir, tmp_path)
+    book.update_index()
+    (cases_dir / "cases" / "broken.md").write_text("---\ntitle: [\n---\n", encoding="utf-8")
+    copy = (cases_dir / "cases" / "SJ-2019-001.md").read_text(encoding="utf-8")
+    (cases_dir / "cases" / "zz-copy.md").write_text(copy, encoding="utf-8")  # a duplicate id
     for _ in range(3):
         report = book.update_index()
-        assert len(report.skipped) == 1 and report.skipped[0].endswith("broken.md")
+        assert not report.full, report.reason  # an update that indexed nothing still commits
+        assert sorted(Path(p).name for p in report.skipped) == ["broken.md", "zz-copy.md"]
+    book.close()
+
+
+def test_a_case_dated_in_the_future_is_not_read_again_and_again(cases_dir, tmp_path, monkeypatch):
+    from casebook.index.manifest import Manifest as Written
+
+    future = time.time_ns() + 365 * 86400 * 10**9  # an archive from a machine whose clock was ahead
+    os.utime(cases_dir / "cases" / "SJ-2019-001.md", ns=(future, future))
+    book = book_for(cases_dir, tmp_path)
+    book.update_index()
+    writes = []
+    write = Written.write
+    monkeypatch.setattr(Written, "write", lambda self, *a, **k: (writes.append(1), write(self, *a, **k))[1])
+    for _ in range(3):
+        assert book.update_index().compared == 0
+    assert writes == []  # nothing changed: nothing written
+    book.close()
+
+
+def test_a_manifest_held_by_another_program_is_busy_not_damaged(cases_dir, tmp_path, monkeypatch):
+    from casebook.index import manifest as manifest_module
+    from casebook.index.lock import IndexBusyError
+
+    monkeypatch.setattr(manifest_module, "BUSY_SECONDS", 0.2)
+    book = book_for(cases_dir, tmp_path)
+    book.update_index()
+    path = cases_dir / "cases" / "SJ-2019-001.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\n补记。\n", encoding="utf-8")
+    reader = sqlite3.connect(current_generation(tmp_path / "index") / MANIFEST, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM files").fetchall()  # a shell left in a read transaction
+    try:
+        with pytest.raises(IndexBusyError, match="in use by another program"):
+            book.update_index()
+    finally:
+        reader.execute("ROLLBACK")
+        reader.close()
+    report = book.update_index()
+    assert not report.full and report.updated == 1
     book.close()
 
 

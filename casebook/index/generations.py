@@ -87,7 +87,7 @@ def segment_files(generation: Path) -> dict[str, int]:
     return {p.name: p.stat().st_size for p in found if p.name != "MAIN_WRITELOCK"}
 
 
-CHECKED = "manifest.checked"  # the manifest's size, time and inode when it last read whole without fault
+CHECKED = "manifest.checked"  # the manifest's size, times and inode when it last read whole without fault
 SETTLED_NS = 2_000_000_000  # a manifest written more recently than this may change within its time's tick
 
 
@@ -130,7 +130,7 @@ def _manifest_stat(generation: Path) -> str | None:
         info = (generation / MANIFEST).stat()
     except OSError:
         return None
-    return f"{info.st_size} {info.st_mtime_ns} {info.st_ino}"
+    return f"{info.st_size} {info.st_mtime_ns} {info.st_ino} {info.st_ctime_ns}"
 
 
 def _read(path: Path) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,11 +60,16 @@ def read_case(path: Path, stat: FileStat, limits: SizeLimits = DEFAULT_LIMITS) -
     if verdict and verdict[0] == "error":
         return Problem(shown, 1, 1, verdict[1])
     try:
-        return path.read_bytes()
+        with open(path, "rb") as handle:
+            raw = handle.read(limits.max_bytes + 1)  # it may have grown since it was listed
+            size = max(len(raw), os.fstat(handle.fileno()).st_size)
     except (FileNotFoundError, NotADirectoryError):
         raise Gone(shown) from None
     except OSError as exc:
         return Problem(shown, 1, 1, f"file cannot be read ({exc.strerror or exc}); not indexed")
+    if len(raw) > limits.max_bytes:
+        return Problem(shown, 1, 1, limits.check(size)[1])
+    return raw
 
 
 def index_file(

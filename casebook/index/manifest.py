@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from casebook.content.tree import FileStat, folder_digest
+from casebook.errors import CasebookError
+from casebook.index.lock import IndexBusyError
 
 MANIFEST = "manifest.sqlite"
 _FOLDERS = "CREATE TABLE IF NOT EXISTS folders (dir TEXT PRIMARY KEY, digest BLOB NOT NULL);"
@@ -31,11 +33,27 @@ CREATE INDEX IF NOT EXISTS files_mtime ON files (mtime_ns);
 """
     + _FOLDERS
 )
+BUSY_SECONDS = 10.0  # how long a write waits for another program's transaction on the manifest
 ALL_AT_ONCE = 50  # more folders changed than this: their digests come from one pass over every entry
 
 
 class ManifestError(Exception):
     """The manifest cannot be read: missing, truncated or not a manifest."""
+
+
+class ManifestBusyError(IndexBusyError):
+    """Another program holds the manifest (a reader left a transaction open): try again, do not rebuild."""
+
+    def __init__(self, path: Path, detail: str):
+        CasebookError.__init__(self, f"{path} is in use by another program ({detail}); try again when it is free")
+        self.pid = ""
+
+
+def _failure(path: Path, exc: sqlite3.Error) -> Exception:
+    """Return what a SQLite error means here: the manifest busy, or damaged."""
+    if isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc)):
+        return ManifestBusyError(path, str(exc))
+    return ManifestError(f"{path}: {exc}")
 
 
 @dataclass(frozen=True)
@@ -61,7 +79,7 @@ class Manifest:
         if not create and not path.is_file():
             raise ManifestError(f"{path} is missing")
         try:
-            self._db = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
+            self._db = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None, check_same_thread=False)
             # No fsync: the manifest is derived data, and a write cut short by a crash is found by
             # `damage()` and rebuilt. Each fsync stalled a one-file update for seconds while
             # another process wrote heavily to the same disk.
@@ -69,7 +87,7 @@ class Manifest:
             if create:
                 self._db.executescript(_SCHEMA)
         except sqlite3.Error as exc:
-            raise ManifestError(f"{path}: {exc}") from None
+            raise _failure(path, exc) from None
         self.path = path
 
     def __enter__(self) -> "Manifest":
@@ -86,7 +104,7 @@ class Manifest:
         try:
             return self._db.execute(sql, args).fetchall()
         except sqlite3.Error as exc:
-            raise ManifestError(f"{self.path}: {exc}") from None
+            raise _failure(self.path, exc) from None
 
     def meta(self, key: str, default=None):
         """Return a value stored beside the entries (stamp, segments, ...), decoded from JSON."""
@@ -157,6 +175,18 @@ class Manifest:
         rows = self._query("SELECT rel, id, digest, mtime_ns, size FROM files ORDER BY mtime_ns DESC LIMIT ?", (limit,))
         return [Entry(*row) for row in rows]
 
+    def begin_write(self) -> None:
+        """Take the manifest for the next `write` now; raise ManifestBusyError while another program holds it.
+
+        An update takes it before committing the index's new segments: were the manifest then
+        found busy, the index would hold segments the manifest does not list, and the next run
+        would rebuild the index as damaged.
+        """
+        try:
+            self._db.execute("BEGIN EXCLUSIVE")  # waits BUSY_SECONDS for readers to finish
+        except sqlite3.Error as exc:
+            raise _failure(self.path, exc) from None
+
     def write(self, upserts: list[Entry], removals: list[str], meta: dict, all_folders: bool = False) -> None:
         """Change entries and meta values in one transaction, with the digests of the folders touched.
 
@@ -164,7 +194,8 @@ class Manifest:
         """
         touched = {_folder_of(rel) for rel in removals} | {_folder_of(e.rel) for e in upserts}
         try:
-            self._db.execute("BEGIN IMMEDIATE")
+            if not self._db.in_transaction:  # begin_write() may have taken the manifest already
+                self._db.execute("BEGIN IMMEDIATE")
             # A manifest written before folder digests gets all of them at its first write,
             # whatever that write touches: a folder without one would never be looked at again.
             all_folders = all_folders or not self._has_folders()
@@ -180,10 +211,12 @@ class Manifest:
             )
             self._write_digests(None if all_folders or len(touched) > ALL_AT_ONCE else touched)
             self._db.execute("COMMIT")
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, ManifestError, ManifestBusyError) as exc:
             if self._db.in_transaction:
                 self._db.execute("ROLLBACK")
-            raise ManifestError(f"{self.path}: {exc}") from None
+            if not isinstance(exc, sqlite3.Error):
+                raise
+            raise _failure(self.path, exc) from None
 
     def _write_digests(self, folders: set[str] | None) -> None:
         """Recompute the digests of some folders (None: of all) from their entries."""

@@ -109,9 +109,11 @@ def racily_clean(entries: list[Entry], started: int) -> set[str]:
 
     A file read by a run that began less than one timestamp tick after the file's time may be
     written again within that same tick, at the same size: its stat would not show the change.
-    Such files are read again by the next run (as git does with "racily clean" entries).
+    Such files are read again by the next run (as git does with "racily clean" entries). A time
+    in the future (an archive from a skewed clock) hides nothing: a write sets the time to now.
     """
-    return {e.rel for e in entries if e.mtime_ns > started - RACY_NS}
+    finished = time.time_ns()
+    return {e.rel for e in entries if started - RACY_NS < e.mtime_ns <= finished + RACY_NS}
 
 
 GIT_HINTS = 5000  # more files than this changed or dirty: one listing of the tree is cheaper
@@ -180,6 +182,7 @@ def update_generation(
         # Nothing to write: the index need not even be opened (the run's start saw that it opens).
         ix = whoosh_index.open_dir(str(generation)) if removals or candidates or documents is None else None
         writer = None
+        verified: list[Entry] = []  # files read this run and indexed as they are now
         try:
             for rel in removals:
                 writer = writer or ix.writer(limitmb=64)
@@ -199,7 +202,10 @@ def update_generation(
                         report.removed += 1
                     continue
                 if old and isinstance(raw, bytes) and digest(raw) == old.digest:
-                    upserts.append(entry_for(old.id, rel, old.digest, files[rel]))  # touched, not changed
+                    entry = entry_for(old.id, rel, old.digest, files[rel])
+                    if entry != old:
+                        upserts.append(entry)  # touched, not changed
+                    verified.append(entry)
                     continue
                 writer = writer or ix.writer(limitmb=64)
                 if old:
@@ -208,6 +214,7 @@ def update_generation(
                 entry = index_file(writer, cases_dir, rel, files[rel], taxonomy, owners, report, raw, limits)
                 if entry:
                     upserts.append(entry)
+                    verified.append(entry)
                     report.updated += bool(old)
                     report.added += not old
                 elif old:
@@ -215,14 +222,16 @@ def update_generation(
                     report.removed += 1
                 if progress:
                     progress(count, len(candidates))
+            committed = writer is not None  # even with nothing added: a commit writes a new table of contents
             if writer is not None:
+                manifest.begin_write()
                 writer.commit()
                 writer = None
             report.documents = ix.doc_count() if ix is not None else documents
-            meta = {"segments": segment_files(generation)} if upserts or removals else {}
+            meta = {"segments": segment_files(generation)} if committed else {}
             if report.documents != documents:
                 meta["documents"] = report.documents
-            still_racy = racily_clean(upserts, started) | (racy - set(candidates) - set(removals))
+            still_racy = racily_clean(verified, started) | (racy - set(candidates) - set(removals))
             if still_racy != racy:
                 meta["racy"] = sorted(still_racy)
             if complete and manifest.meta("git") != git_record(state)["git"]:
