@@ -46,6 +46,11 @@ def cases_dir(kb_dir, tmp_path) -> Path:
     """A private, writable copy of the fixture knowledge base."""
     target = tmp_path / "cases"
     shutil.copytree(kb_dir, target)
+    # An hour back, order kept: files written seconds ago (a fresh checkout) are read again by
+    # the next index run ("racily clean"), which would change what the tests count.
+    for path in target.rglob("*"):
+        info = path.stat()
+        os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns - 3600 * 10**9))
     return target
 
 
