@@ -242,10 +242,15 @@ def test_damage_met_during_an_update_rebuilds_the_index(runner, cases_dir, tmp_p
     path = cases_dir / "cases" / "SJ-2019-001.md"
     path.write_text(path.read_text(encoding="utf-8") + "\n补记。\n", encoding="utf-8")
 
-    def malformed(self, rel_dir):
-        raise ManifestError(f"{self.path}: database disk image is malformed")
+    damaged = current_generation(index_dir) / "manifest.sqlite"
+    folder_stats = Manifest.folder_stats
 
-    monkeypatch.setattr(Manifest, "folder_stats", malformed)  # pages the start did not read
+    def malformed(self, rel_dir):
+        if self.path == damaged:  # pages of the kept manifest the start did not read
+            raise ManifestError(f"{self.path}: database disk image is malformed")
+        return folder_stats(self, rel_dir)
+
+    monkeypatch.setattr(Manifest, "folder_stats", malformed)
     result = run_cli(runner, cases_dir, index_dir, "index")
     assert result.exit_code == 0 and "Traceback" not in result.output
     assert "full build (index damaged: " in result.output and "malformed" in result.output

@@ -33,7 +33,8 @@ def parse_legal_basis(text: str) -> LegalBasis:
     return LegalBasis(text, match["law"], match["edition"] or "", match["article"] or "")
 
 
-_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"两": 2, "〇": 0}
+_NUMERALS = "零一二三四五六七八九"
+_DIGITS = {c: i for i, c in enumerate(_NUMERALS)} | {"两": 2, "〇": 0}
 _UNITS = {"十": 10, "百": 100, "千": 1000}
 
 
@@ -60,7 +61,6 @@ def article_order(article: str) -> tuple:
     return (0, number, match[2]) if number is not None else (1, 0, article)
 
 
-_NUMERALS = "零一二三四五六七八九"
 _ARABIC_ARTICLE = re.compile(r"第\s*(\d+)\s*条")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,18 +49,38 @@ class LoadResult(ProblemList):
 def load_file(
     path: Path, taxonomy: Taxonomy, shown: str | None = None, limits: SizeLimits = DEFAULT_LIMITS
 ) -> tuple[Case | None, list[Problem]]:
-    """Read one file; return the case (None if it has errors) and all its problems."""
+    """Read one file; return the case (None if it has errors) and all its problems.
+
+    Raise FileNotFoundError when the file went since it was listed (the caller leaves it out).
+    """
     shown = shown or display_path(path)
-    try:
-        verdict = limits.check(path.stat().st_size)
-        if verdict and verdict[0] == "error":
-            return None, [Problem(shown, 1, 1, verdict[1])]  # not even read into memory
-        raw = path.read_bytes()
-    except (FileNotFoundError, NotADirectoryError):
-        raise  # gone since it was listed: the caller leaves it out
-    except OSError as exc:
-        return None, [Problem(shown, 1, 1, f"file cannot be read ({exc.strerror or exc}); not read")]
+    raw = read_limited(path, path.stat().st_size, limits, shown)
+    if isinstance(raw, Problem):
+        return None, [raw]
     return parse_case(raw, shown, taxonomy, limits)
+
+
+def read_limited(path: Path, size: int, limits: SizeLimits, shown: str) -> bytes | Problem:
+    """Return a listed file's bytes, or the problem that kept them unread; FileNotFoundError when it went.
+
+    A file above the size limit is refused by its listed size, unread: reading first would hold
+    a file of any size in memory. At most one byte past the limit is read, should it have grown.
+    """
+    verdict = limits.check(size)
+    if verdict and verdict[0] == "error":
+        return Problem(shown, 1, 1, verdict[1])
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(limits.max_bytes + 1)
+            if len(raw) > limits.max_bytes:
+                return Problem(shown, 1, 1, limits.check(max(len(raw), os.fstat(handle.fileno()).st_size))[1])
+    except NotADirectoryError as exc:  # a folder on its path became a file: gone all the same
+        raise FileNotFoundError(str(exc)) from None
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        return Problem(shown, 1, 1, f"file cannot be read ({exc.strerror or exc}); not read")
+    return raw
 
 
 def parse_case(
@@ -232,7 +253,7 @@ def load_tree(
     for path in listing.paths(cases_dir):
         try:
             case, problems = load_file(path, taxonomy, limits=limits)
-        except (FileNotFoundError, NotADirectoryError):
+        except FileNotFoundError:
             continue  # removed since the listing (a pull in progress)
         result.files += 1
         result.problems.extend(problems)

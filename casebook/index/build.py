@@ -139,7 +139,7 @@ def _build(cases_dir, index_dir, taxonomy, tokenizer, stamp, report, progress, m
             meta = {"stamp": stamp, "segments": segment_files(generation), "documents": report.documents}
             meta.update(git_record(state))
             meta["racy"] = sorted(racily_clean(list(entries.values()), started))
-            manifest.write(list(entries.values()), [], meta, all_folders=True)
+            manifest.write(list(entries.values()), [], meta)  # every folder is touched
     except BaseException:
         shutil.rmtree(generation, ignore_errors=True)
         raise

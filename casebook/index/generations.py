@@ -95,7 +95,11 @@ def damage(generation: Path) -> str:
     """Return what is wrong with a kept generation, or '' when it reads."""
     from whoosh import index as whoosh_index
 
-    seen = _manifest_stat(generation)
+    try:
+        info = (generation / MANIFEST).stat()
+        seen = f"{info.st_size} {info.st_mtime_ns} {info.st_ino} {info.st_ctime_ns}"
+    except OSError:
+        info = seen = None  # Manifest() below says what is wrong
     try:
         with Manifest(generation) as manifest:
             manifest.stamp()
@@ -120,17 +124,9 @@ def damage(generation: Path) -> str:
         ix.close()
     except Exception as exc:  # Whoosh raises anything from EOFError to TypeError on a bad TOC
         return f"index does not open: {type(exc).__name__}: {exc}"
-    if not unchanged and seen is not None and time.time_ns() - int(seen.split()[1]) > SETTLED_NS:
+    if not unchanged and info is not None and time.time_ns() - info.st_mtime_ns > SETTLED_NS:
         _write_checked(generation, seen)
     return ""
-
-
-def _manifest_stat(generation: Path) -> str | None:
-    try:
-        info = (generation / MANIFEST).stat()
-    except OSError:
-        return None
-    return f"{info.st_size} {info.st_mtime_ns} {info.st_ino} {info.st_ctime_ns}"
 
 
 def _read(path: Path) -> str | None:

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from casebook.content.identity import duplicate_id
-from casebook.content.loader import parse_case
-from casebook.content.text import DEFAULT_LIMITS, SizeLimits
+from casebook.content.loader import parse_case, read_limited
+from casebook.content.text import DEFAULT_LIMITS
 from casebook.content.tree import FileStat
 from casebook.errors import Problem, display_path
 from casebook.index.documents import to_documents
@@ -45,33 +43,6 @@ class IndexReport:
         )
 
 
-class Gone(Exception):
-    """A listed file was removed before it could be read."""
-
-
-def read_case(path: Path, stat: FileStat, limits: SizeLimits = DEFAULT_LIMITS) -> bytes | Problem:
-    """Return a listed file's bytes, or the problem that kept it unread; raise Gone when it went.
-
-    A file above the size limit is refused by its listed size, unread, as `check` refuses it:
-    reading first would hold a file of any size in memory.
-    """
-    shown = display_path(path)
-    verdict = limits.check(stat[1])
-    if verdict and verdict[0] == "error":
-        return Problem(shown, 1, 1, verdict[1])
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read(limits.max_bytes + 1)  # it may have grown since it was listed
-            size = max(len(raw), os.fstat(handle.fileno()).st_size)
-    except (FileNotFoundError, NotADirectoryError):
-        raise Gone(shown) from None
-    except OSError as exc:
-        return Problem(shown, 1, 1, f"file cannot be read ({exc.strerror or exc}); not indexed")
-    if len(raw) > limits.max_bytes:
-        return Problem(shown, 1, 1, limits.check(size)[1])
-    return raw
-
-
 def index_file(
     writer, cases_dir, rel, stat, taxonomy, seen_ids, report, raw: bytes | Problem | None = None, limits=DEFAULT_LIMITS
 ) -> Entry | None:
@@ -80,8 +51,8 @@ def index_file(
     shown = display_path(path)
     if raw is None:
         try:
-            raw = read_case(path, stat, limits)
-        except Gone:
+            raw = read_limited(path, stat[1], limits, shown)
+        except FileNotFoundError:
             return None  # removed while the index was being built: nothing to index, nothing wrong
     if isinstance(raw, Problem):
         case, problems = None, [raw]

@@ -187,18 +187,15 @@ class Manifest:
         except sqlite3.Error as exc:
             raise _failure(self.path, exc) from None
 
-    def write(self, upserts: list[Entry], removals: list[str], meta: dict, all_folders: bool = False) -> None:
-        """Change entries and meta values in one transaction, with the digests of the folders touched.
-
-        `all_folders` writes every folder's digest (a new manifest, or one written before them).
-        """
+    def write(self, upserts: list[Entry], removals: list[str], meta: dict) -> None:
+        """Change entries and meta values in one transaction, with the digests of the folders touched."""
         touched = {_folder_of(rel) for rel in removals} | {_folder_of(e.rel) for e in upserts}
         try:
             if not self._db.in_transaction:  # begin_write() may have taken the manifest already
                 self._db.execute("BEGIN IMMEDIATE")
             # A manifest written before folder digests gets all of them at its first write,
             # whatever that write touches: a folder without one would never be looked at again.
-            all_folders = all_folders or not self._has_folders()
+            all_folders = not self._has_folders()
             self._db.execute(_FOLDERS)
             self._db.executemany("DELETE FROM files WHERE rel = ?", [(rel,) for rel in removals])
             self._db.executemany(

@@ -12,11 +12,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from casebook.content.loader import read_limited
 from casebook.content.text import DEFAULT_LIMITS, SizeLimits
 from casebook.content.tree import FileStat, admissible_dir, admissible_file, is_text, scan_tree
+from casebook.errors import display_path
 from casebook.git import WorkingState, changed_between
 from casebook.index.generations import segment_files
-from casebook.index.indexing import Gone, IndexReport, digest, entry_for, index_file, read_case
+from casebook.index.indexing import IndexReport, digest, entry_for, index_file
 from casebook.index.manifest import Entry, Manifest
 
 
@@ -52,15 +54,16 @@ class _Look:
     known: dict[str, FileStat] = field(default_factory=dict)
     problems: list = field(default_factory=list)
     looked: int = 0  # files whose stat was taken
-    digests_missing: bool = False  # a manifest written before folder digests: write them all
+    digests_missing: bool = False  # a manifest written before folder digests: write, to add them
 
 
 def _look(cases_dir: Path, manifest: Manifest, changed, max_depth: int, racy: set[str]) -> _Look:
     """Look at the files that may have changed: all of them (changed=None), or those named."""
-    if changed is None or "" in {str(c).strip("/") for c in changed}:
+    named = None if changed is None else {str(c).strip("/") for c in changed}
+    if named is None or "" in named:
         return _look_everywhere(cases_dir, manifest, max_depth, {rel.rpartition("/")[0] for rel in racy})
     look = _Look()
-    for rel in sorted({str(c).strip("/") for c in changed}):
+    for rel in sorted(named):
         if not is_text(rel):
             continue  # a name of stray bytes: never indexed; the whole tree's walk reports it
         if admissible_file(cases_dir, rel, max_depth):
@@ -183,21 +186,24 @@ def update_generation(
         ix = whoosh_index.open_dir(str(generation)) if removals or candidates or documents is None else None
         writer = None
         verified: list[Entry] = []  # files read this run and indexed as they are now
+
+        def take_out(rel: str) -> None:
+            nonlocal writer
+            writer = writer or ix.writer(limitmb=64)
+            writer.delete_by_term("path", rel)
+            owners.gone.add(rel)
+
         try:
             for rel in removals:
-                writer = writer or ix.writer(limitmb=64)
-                writer.delete_by_term("path", rel)
-                owners.gone.add(rel)
+                take_out(rel)
                 report.removed += 1
             for count, rel in enumerate(candidates, start=1):
                 old = manifest.entry(rel)
                 try:
-                    raw = read_case(cases_dir / rel, files[rel], limits)
-                except Gone:  # removed since the listing (a pull in progress): the next look sees it
+                    raw = read_limited(cases_dir / rel, files[rel][1], limits, display_path(cases_dir / rel))
+                except FileNotFoundError:  # removed since the listing (a pull in progress)
                     if old:
-                        writer = writer or ix.writer(limitmb=64)
-                        writer.delete_by_term("path", rel)
-                        owners.gone.add(rel)
+                        take_out(rel)
                         removals.append(rel)
                         report.removed += 1
                     continue
@@ -207,10 +213,9 @@ def update_generation(
                         upserts.append(entry)  # touched, not changed
                     verified.append(entry)
                     continue
-                writer = writer or ix.writer(limitmb=64)
                 if old:
-                    writer.delete_by_term("path", rel)
-                    owners.gone.add(rel)
+                    take_out(rel)
+                writer = writer or ix.writer(limitmb=64)
                 entry = index_file(writer, cases_dir, rel, files[rel], taxonomy, owners, report, raw, limits)
                 if entry:
                     upserts.append(entry)
@@ -236,8 +241,8 @@ def update_generation(
                 meta["racy"] = sorted(still_racy)
             if complete and manifest.meta("git") != git_record(state)["git"]:
                 meta.update(git_record(state))
-            if meta or look.digests_missing:
-                manifest.write(upserts, removals, meta, all_folders=look.digests_missing)
+            if meta or look.digests_missing:  # a manifest without digests gets them at its first write
+                manifest.write(upserts, removals, meta)
             report.unchanged = manifest.count() - report.added - report.updated
         finally:
             if writer is not None:
